@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/* Database access: connections with a client-side deadline, the pool, migrations, repositories. */
+#ifndef GUESTD_DB_H
+#define GUESTD_DB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guestd/error.h"
+#include "guestd/role.h"
+#include "guestd/sha256.h"
+
+struct gd_conn;
+struct gd_pool;
+
+struct gd_db_config {
+        const char *conninfo;  /* libpq conninfo or URI; NULL uses the PG* environment */
+        int timeout_ms;        /* client-side deadline for one round trip */
+        int statement_timeout_ms;
+        int pool_size;
+        int pool_wait_ms;      /* how long a request waits for a free connection before 503 */
+};
+
+/* ---- connections (db/conn.c) ---- */
+
+/* Opens a connection; with `prepare`, also prepares every statement of db/statements.c.
+ * A refused or unreachable server is GD_ERR_UNAVAILABLE. */
+enum gd_err gd_conn_open(const struct gd_db_config *cfg, bool prepare, struct gd_conn **ret,
+                         struct gd_error *reterr);
+void gd_conn_free(struct gd_conn *c);
+
+/* Makes a broken connection usable again (reset and re-prepare), or fails with UNAVAILABLE. */
+enum gd_err gd_conn_ensure(struct gd_conn *c, struct gd_error *reterr);
+
+/* Runs fixed SQL text (no parameters) such as a migration; the result is discarded. */
+enum gd_err gd_conn_exec_script(struct gd_conn *c, const char *sql, struct gd_error *reterr);
+
+enum gd_err gd_db_begin(struct gd_conn *c, struct gd_error *reterr);
+enum gd_err gd_db_commit(struct gd_conn *c, struct gd_error *reterr);
+/* Best effort: a connection that cannot roll back is marked broken. */
+void gd_db_rollback(struct gd_conn *c);
+
+/* Round trip "SELECT 1", for readiness. */
+enum gd_err gd_db_ping(struct gd_conn *c, struct gd_error *reterr);
+
+/* ---- pool (db/pool.c) ---- */
+
+struct gd_pool_stats {
+        int size, in_use, waiting;
+};
+
+enum gd_err gd_pool_new(const struct gd_db_config *cfg, struct gd_pool **ret, struct gd_error *reterr);
+void gd_pool_free(struct gd_pool *p);
+/* Hands out a connection used by no other thread, reconnected if it had dropped. */
+enum gd_err gd_pool_acquire(struct gd_pool *p, struct gd_conn **ret, struct gd_error *reterr);
+void gd_pool_release(struct gd_pool *p, struct gd_conn *c);
+void gd_pool_stats(struct gd_pool *p, struct gd_pool_stats *ret);
+
+/* ---- migrations (db/migrate.c) ---- */
+
+/* Applies the embedded migrations not yet recorded in schema_migrations, each in its own
+ * transaction, under an advisory lock so that concurrent runs apply each one once. */
+enum gd_err gd_db_migrate(struct gd_conn *c, int *ret_applied, int *ret_version, struct gd_error *reterr);
+/* The highest applied version (0 for an empty database). */
+enum gd_err gd_db_schema_version(struct gd_conn *c, int *ret, struct gd_error *reterr);
+int gd_db_latest_version(void);
+
+/* ---- guests (db/guests.c) ---- */
+
+/* A guest as stored: the JSON representation plus what the caller needs for ETags. */
+struct gd_guest_search {
+        const char *q;
+        const char *email;
+        const char *phone;
+        const char *external_system;
+        const char *external_id;
+        const char *updated_since; /* RFC 3339, checked by the caller */
+        const char *after_key;     /* cursor: rank or microseconds, NULL for the first page */
+        const char *after_id;
+        int limit;
+};
+
+/* `doc` is the normalized document (gd_guest_normalize). A clash of external references is
+ * GD_ERR_CONFLICT with one field error per clashing reference. */
+enum gd_err gd_db_guest_create(struct gd_conn *c, const json_t *doc, json_t **ret_guest, struct gd_error *reterr);
+/* Soft-deleted guests are GD_ERR_NOT_FOUND. */
+enum gd_err gd_db_guest_get(struct gd_conn *c, const char *id, json_t **ret_guest, struct gd_error *reterr);
+/* Replaces the writable fields when the stored version equals expected_version, else
+ * GD_ERR_PRECONDITION (GD_ERR_NOT_FOUND when the guest is gone). */
+enum gd_err gd_db_guest_replace(struct gd_conn *c, const char *id, long expected_version, const json_t *doc,
+                                json_t **ret_guest, struct gd_error *reterr);
+/* expected_version < 0 means unconditional. */
+enum gd_err gd_db_guest_soft_delete(struct gd_conn *c, const char *id, long expected_version,
+                                    struct gd_error *reterr);
+/* GD_ERR_CONFLICT when the guest is not deleted. */
+enum gd_err gd_db_guest_restore(struct gd_conn *c, const char *id, json_t **ret_guest, struct gd_error *reterr);
+/* Fills ret_items (new array) and ret_next ("" at the end: a key and an id, see cursor.h). */
+enum gd_err gd_db_guest_search(struct gd_conn *c, const struct gd_guest_search *s, json_t **ret_items,
+                               char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr);
+
+/* ---- API keys (db/apikeys.c) ---- */
+
+struct gd_key_info {
+        char id[37];
+        char name[101];
+        enum gd_role role;
+        uint8_t digest[GD_SHA256_LEN];
+};
+
+/* Active (not revoked) key with this prefix, or GD_ERR_NOT_FOUND. */
+enum gd_err gd_db_apikey_find(struct gd_conn *c, const char *prefix, struct gd_key_info *ret,
+                              struct gd_error *reterr);
+/* Generates a fresh key, stores its digest; ret_row is the public view, ret_key the secret. */
+enum gd_err gd_db_apikey_create(struct gd_conn *c, const char *name, enum gd_role role, json_t **ret_row,
+                                char ret_key[64], struct gd_error *reterr);
+enum gd_err gd_db_apikey_list(struct gd_conn *c, const char *after_key, const char *after_id, int limit,
+                              json_t **ret_items, char ret_next_key[64], char ret_next_id[64],
+                              struct gd_error *reterr);
+/* GD_ERR_NOT_FOUND for an unknown or already revoked key. */
+enum gd_err gd_db_apikey_revoke(struct gd_conn *c, const char *id, struct gd_error *reterr);
+enum gd_err gd_db_apikey_count_active(struct gd_conn *c, enum gd_role role, long *ret, struct gd_error *reterr);
+
+#endif

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP layer: application state, the request context, replies, routes and handlers. */
+#ifndef GUESTD_HTTP_H
+#define GUESTD_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "guestd/config.h"
+#include "guestd/cursor.h"
+#include "guestd/db.h"
+#include "guestd/error.h"
+#include "guestd/role.h"
+
+struct gd_auth_cache;
+
+/* Everything a request may reach; passed to MHD as the closure. Only counters and the
+ * (locked) auth cache change after start. */
+struct gd_app {
+        struct gd_config cfg;
+        struct gd_pool *pool;
+        struct gd_auth_cache *auth;
+        unsigned boot_id;
+        atomic_ulong next_request;
+        atomic_int in_flight; /* requests between the first call and completion */
+};
+
+struct gd_req;
+struct gd_reply;
+
+typedef enum gd_err (*gd_handler)(struct gd_req *req, struct gd_reply *reply, struct gd_error *reterr);
+
+enum gd_route_body {
+        GD_BODY_NONE,       /* a body, if any, is ignored */
+        GD_BODY_JSON,       /* application/json */
+        GD_BODY_MERGE_PATCH /* application/merge-patch+json or application/json */
+};
+
+struct gd_route {
+        const char *method;
+        const char *pattern; /* "/v1/guests/{id}": also the route label in logs and metrics */
+        gd_handler handler;
+        unsigned roles;      /* GD_ROLE_BIT()s; GD_ROLES_PUBLIC needs no key; admin may do everything */
+        enum gd_route_body body;
+        bool needs_db;
+};
+
+#define GD_MAX_PATH_PARAMS 2
+
+struct gd_principal {
+        bool authenticated;
+        enum gd_role role;
+        char key_id[37];
+        char key_name[101];
+};
+
+/* Lives from the first access-handler call to MHD's completion callback. */
+struct gd_req {
+        struct gd_app *app;
+        struct MHD_Connection *connection;
+        char method[16];
+        char path[512];
+        const struct gd_route *route;
+        char params[GD_MAX_PATH_PARAMS][128];
+        struct gd_principal who;
+        char request_id[24];
+        long long started_us;
+        time_t now;
+        char *body;
+        size_t body_len, body_cap;
+        bool body_too_large;
+        bool answered; /* a response was queued early (before the body was read) */
+        json_t *json;
+        struct gd_conn *db;
+        unsigned status;
+        char allow[64]; /* for a 405 */
+        struct gd_error err;
+};
+
+struct gd_reply {
+        unsigned status;
+        json_t *body;           /* NULL: no body (204) */
+        const char *raw;        /* static body served as is (the OpenAPI document) */
+        size_t raw_len;
+        char etag[24];
+        char location[160];
+        const char *content_type; /* default application/json */
+};
+
+/* ---- router.c ---- */
+extern const struct gd_route gd_routes[];
+extern const size_t gd_routes_len;
+/* Finds the route for method + path and fills req->params; GD_ERR_NOT_FOUND or GD_ERR_METHOD
+ * (then `allow` lists the methods of that path, comma-separated). */
+enum gd_err gd_route_match(const char *method, const char *path, const struct gd_route **ret,
+                           char params[GD_MAX_PATH_PARAMS][128], char allow[64], struct gd_error *reterr);
+
+/* ---- server.c ---- */
+/* Serves until SIGINT or SIGTERM, then lets requests in flight finish (bounded) and returns.
+ * The caller must have blocked both signals in every thread (gd_server_block_signals). */
+enum gd_err gd_server_run(struct gd_app *app, struct gd_error *reterr);
+void gd_server_block_signals(void);
+
+/* ---- auth.c ---- */
+struct gd_auth_cache *gd_auth_cache_new(void);
+void gd_auth_cache_free(struct gd_auth_cache *c);
+/* Forgets a revoked key at once in this process (others see it within the cache lifetime). */
+void gd_auth_cache_forget(struct gd_auth_cache *c, const char *key_id);
+/* Authenticates the Authorization header and checks the route's roles: 401 or 403. */
+enum gd_err gd_auth_check(struct gd_req *req, struct gd_error *reterr);
+
+/* ---- body.c ---- */
+/* Refuses ambiguous framing (two Content-Length, or with Transfer-Encoding): 400. */
+enum gd_err gd_body_check_framing(struct gd_req *req, struct gd_error *reterr);
+/* First-call checks of Content-Type and Content-Length for routes with a body: 415, 413. */
+enum gd_err gd_body_precheck(struct gd_req *req, struct gd_error *reterr);
+/* Appends upload data, dropping it past the cap (the final call then answers 413). */
+void gd_body_append(struct gd_req *req, const char *data, size_t len);
+/* Parses the collected body into req->json: 400 for bad JSON, 413 when over the cap. */
+enum gd_err gd_body_parse(struct gd_req *req, struct gd_error *reterr);
+
+/* ---- query.c ---- */
+const char *gd_query_get(struct gd_req *req, const char *name);
+/* 400 for a parameter not in `allowed` (NULL-terminated) or given twice. */
+enum gd_err gd_query_check_names(struct gd_req *req, const char *const *allowed, struct gd_error *reterr);
+/* ?limit= (default 50, 1..500). */
+enum gd_err gd_query_limit(struct gd_req *req, int *ret, struct gd_error *reterr);
+/* ?cursor= as made by gd_page_new: [kind, key, id], where key is a number (an integer when
+ * integer_key) and id a UUID; 400 otherwise. ret->n = 0 when absent. */
+enum gd_err gd_query_cursor(struct gd_req *req, const char *kind, bool integer_key, struct gd_cursor *ret,
+                            struct gd_error *reterr);
+/* {"items": items, "next_cursor": ...} from a page's last key and id ("" = last page). */
+json_t *gd_page_new(json_t *items, const char *kind, const char *next_key, const char *next_id);
+
+/* ---- reply.c ---- */
+/* Queues reply (taking its body) or, when e != GD_OK, the problem for err. */
+enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum gd_err e);
+/* True when the If-Match header allows writing over `version` (absent header: true). */
+bool gd_if_match_allows(struct gd_req *req, long version, bool *ret_present);
+void gd_reply_set_etag(struct gd_reply *reply, long version);
+
+/* ---- log.c ---- */
+void gd_log(const struct gd_app *app, enum gd_log_level level, const char *msg, json_t *fields_new);
+void gd_log_request(struct gd_req *req);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the subcommands: option parsing and the exit codes documented in --help. */
+#ifndef GUESTD_CLI_H
+#define GUESTD_CLI_H
+
+#include <stdbool.h>
+
+#include "guestd/config.h"
+#include "guestd/db.h"
+
+enum gd_exit {
+        GD_EXIT_OK = 0,
+        GD_EXIT_FAILURE = 1, /* the database is unreachable, or the work failed */
+        GD_EXIT_USAGE = 2,   /* bad command line or configuration */
+};
+
+/* One option a subcommand accepts; `value` receives the text (NULL: a flag, then `flag` is set). */
+struct gd_option {
+        const char *name; /* without the leading "--" */
+        const char **value;
+        bool *flag;
+};
+
+/*
+ * Parses argv[first..] against opts. Positional arguments go to positional[] (at most max_pos).
+ * "--help"/"-h" sets *help. Prints one clear line to stderr and returns false on a bad option.
+ */
+bool gd_cli_parse(int argc, char **argv, int first, const struct gd_option *opts, const char **positional,
+                  int max_pos, int *n_pos, bool *help);
+
+/* Fills cfg from GUESTD_* environment variables, then from the option texts that are non-NULL. */
+struct gd_cli_overrides {
+        const char *listen, *database_url, *threads, *max_body_bytes, *log_level, *port_file;
+};
+bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o);
+
+/* The connection settings every subcommand uses. */
+struct gd_db_config gd_cli_db_config(const struct gd_config *cfg);
+
+int gd_cmd_serve(int argc, char **argv);
+int gd_cmd_migrate(int argc, char **argv);
+int gd_cmd_key(int argc, char **argv);
+
+#endif

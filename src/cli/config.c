@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* The only reader of argv and the environment: options, GUESTD_* variables, defaults. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+bool gd_cli_parse(int argc, char **argv, int first, const struct gd_option *opts, const char **positional,
+                  int max_pos, int *n_pos, bool *help)
+{
+        *n_pos = 0;
+        for (int i = first; i < argc; i++) {
+                const char *a = argv[i];
+                if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+                        *help = true;
+                        continue;
+                }
+                if (strncmp(a, "--", 2) != 0) {
+                        if (*n_pos >= max_pos) {
+                                fprintf(stderr, "guestd: unexpected argument '%s' (see --help)\n", a);
+                                return false;
+                        }
+                        positional[(*n_pos)++] = a;
+                        continue;
+                }
+                const char *name = a + 2, *eq = strchr(name, '=');
+                size_t len = eq ? (size_t) (eq - name) : strlen(name);
+                const struct gd_option *o = opts;
+                while (o->name && !(strlen(o->name) == len && strncmp(o->name, name, len) == 0))
+                        o++;
+                if (!o->name) {
+                        fprintf(stderr, "guestd: unknown option '--%.*s' (see --help)\n", (int) len, name);
+                        return false;
+                }
+                if (o->flag) {
+                        if (eq) {
+                                fprintf(stderr, "guestd: option '--%s' takes no value\n", o->name);
+                                return false;
+                        }
+                        *o->flag = true;
+                } else if (eq) {
+                        *o->value = eq + 1;
+                } else if (i + 1 < argc) {
+                        *o->value = argv[++i];
+                } else {
+                        fprintf(stderr, "guestd: option '--%s' needs a value\n", o->name);
+                        return false;
+                }
+        }
+        return true;
+}
+
+static bool parse_uint(const char *what, const char *s, unsigned long min, unsigned long max, unsigned long *ret)
+{
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (errno || *s == '\0' || *s == '-' || *end != '\0' || v < min || v > max) {
+                fprintf(stderr, "guestd: %s must be a whole number from %lu to %lu, not '%s'\n", what, min, max, s);
+                return false;
+        }
+        *ret = v;
+        return true;
+}
+
+static const char *pick(const char *flag, const char *env)
+{
+        if (flag)
+                return flag;
+        const char *v = getenv(env);
+        return v && v[0] ? v : NULL;
+}
+
+bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
+{
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        *cfg = (struct gd_config){
+                .listen_host = "127.0.0.1",
+                .listen_port = 8080,
+                .threads = cores > 0 ? (unsigned) cores : 2,
+                .max_body_bytes = 1024 * 1024,
+                .log_level = GD_LOG_INFO,
+                .max_connections = 1024,
+                .max_connections_per_ip = 512,
+                .connection_timeout_s = 30,
+                .db_timeout_ms = 5000,
+                .statement_timeout_ms = 4000,
+        };
+        const char *listen = pick(o->listen, "GUESTD_LISTEN");
+        if (listen) {
+                const char *colon = strrchr(listen, ':');
+                unsigned long port;
+                size_t host_len = colon ? (size_t) (colon - listen) : 0;
+                if (!colon || host_len == 0 || host_len >= sizeof(cfg->listen_host) ||
+                    !parse_uint("the listen port", colon + 1, 0, 65535, &port)) {
+                        fprintf(stderr, "guestd: listen address must be HOST:PORT, such as 127.0.0.1:8080\n");
+                        return false;
+                }
+                memcpy(cfg->listen_host, listen, host_len);
+                cfg->listen_host[host_len] = '\0';
+                if (strcmp(cfg->listen_host, "localhost") == 0)
+                        strcpy(cfg->listen_host, "127.0.0.1");
+                cfg->listen_port = (unsigned) port;
+        }
+        cfg->database_url = pick(o->database_url, "GUESTD_DATABASE_URL");
+        cfg->port_file = o->port_file;
+        unsigned long v;
+        const char *threads = pick(o->threads, "GUESTD_THREADS");
+        if (threads) {
+                if (!parse_uint("GUESTD_THREADS", threads, 1, 256, &v))
+                        return false;
+                cfg->threads = (unsigned) v;
+        }
+        const char *max_body = pick(o->max_body_bytes, "GUESTD_MAX_BODY_BYTES");
+        if (max_body) {
+                if (!parse_uint("GUESTD_MAX_BODY_BYTES", max_body, 64, 64ul * 1024 * 1024, &v))
+                        return false;
+                cfg->max_body_bytes = v;
+        }
+        const char *level = pick(o->log_level, "GUESTD_LOG_LEVEL");
+        if (level) {
+                static const char *const names[] = {"debug", "info", "warn", "error"};
+                size_t i = 0;
+                while (i < 4 && strcmp(level, names[i]) != 0)
+                        i++;
+                if (i == 4) {
+                        fprintf(stderr, "guestd: log level must be debug, info, warn or error, not '%s'\n", level);
+                        return false;
+                }
+                cfg->log_level = (enum gd_log_level) i;
+        }
+        return true;
+}
+
+struct gd_db_config gd_cli_db_config(const struct gd_config *cfg)
+{
+        return (struct gd_db_config){
+                .conninfo = cfg->database_url,
+                .timeout_ms = cfg->db_timeout_ms,
+                .statement_timeout_ms = cfg->statement_timeout_ms,
+                .pool_size = (int) cfg->threads,
+                .pool_wait_ms = 2000,
+        };
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* guestd: the hotel guest-profile server and its operations commands, in one binary. */
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+        "Usage: guestd [COMMAND] [OPTIONS]\n"
+        "\n"
+        "Keeps hotel guest profiles in PostgreSQL and serves them over HTTP.\n"
+        "\n"
+        "Commands:\n"
+        "  serve     run the HTTP server (the default command)\n"
+        "  migrate   apply the database migrations\n"
+        "  key       create, list and revoke API keys\n"
+        "\n"
+        "Every command takes --help. Configuration comes from GUESTD_* environment variables,\n"
+        "overridden by options (see guestd serve --help).\n"
+        "\n"
+        "Exit codes: 0 success, 1 failure (such as an unreachable database), 2 bad usage.\n";
+
+static int print_version(void)
+{
+        printf("guestd %s\n", GUESTD_VERSION);
+        printf("libmicrohttpd %s, jansson %s, libpq %d.%d\n", MHD_get_version(), jansson_version_str(),
+               PQlibVersion() / 10000, PQlibVersion() % 10000);
+        return GD_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+        /* jansson's hash seed must be fixed before threads start */
+        json_object_seed(0);
+
+        const char *cmd = argc > 1 ? argv[1] : "serve";
+        if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
+                return print_version();
+        if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+                fputs(usage, stdout);
+                return GD_EXIT_OK;
+        }
+        if (strcmp(cmd, "serve") == 0 || (argc > 1 && strncmp(cmd, "--", 2) == 0) || argc == 1)
+                return gd_cmd_serve(argc, argv);
+        if (strcmp(cmd, "migrate") == 0)
+                return gd_cmd_migrate(argc, argv);
+        if (strcmp(cmd, "key") == 0)
+                return gd_cmd_key(argc, argv);
+        fprintf(stderr, "guestd: unknown command '%s' (see guestd --help)\n", cmd);
+        return GD_EXIT_USAGE;
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* The guest repository: rows of guest and guest_external_ref to and from JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Column positions of GUEST_COLUMNS + the references, in db/statements.c. */
+enum {
+        COL_ID,
+        COL_VERSION,
+        COL_FAMILY_NAME,
+        COL_GIVEN_NAME,
+        COL_GENDER,
+        COL_BIRTH_DATE,
+        COL_NATIONALITY,
+        COL_ETHNICITY,
+        COL_NATIVE_PLACE,
+        COL_ADDRESS,
+        COL_PHONE,
+        COL_EMAIL,
+        COL_LANGUAGE,
+        COL_ID_DOCUMENT,
+        COL_VIP_CODE,
+        COL_MARKETING_CONSENT,
+        COL_LEGAL_HOLD,
+        COL_NOTES,
+        COL_CREATED_AT,
+        COL_UPDATED_AT,
+        COL_UPDATED_AT_US,
+        COL_EXTERNAL_REFS,
+        COL_RANK, /* only in guest_search_q */
+};
+
+static json_t *text_or_null(const PGresult *r, int row, int col)
+{
+        return PQgetisnull(r, row, col) ? json_null() : json_string(PQgetvalue(r, row, col));
+}
+
+static json_t *jsonb_or_null(const PGresult *r, int row, int col)
+{
+        if (PQgetisnull(r, row, col))
+                return json_null();
+        json_t *v = json_loads(PQgetvalue(r, row, col), 0, NULL);
+        return v ? v : json_null();
+}
+
+static json_t *bool_value(const PGresult *r, int row, int col)
+{
+        return json_boolean(PQgetvalue(r, row, col)[0] == 't');
+}
+
+static json_t *guest_from_row(const PGresult *r, int row)
+{
+        return json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+                         " s:o, s:o, s:o, s:o, s:o}",
+                         "id", text_or_null(r, row, COL_ID),
+                         "version", (json_int_t) strtoll(PQgetvalue(r, row, COL_VERSION), NULL, 10),
+                         "family_name", text_or_null(r, row, COL_FAMILY_NAME),
+                         "given_name", text_or_null(r, row, COL_GIVEN_NAME),
+                         "gender", text_or_null(r, row, COL_GENDER),
+                         "birth_date", text_or_null(r, row, COL_BIRTH_DATE),
+                         "nationality", text_or_null(r, row, COL_NATIONALITY),
+                         "ethnicity", text_or_null(r, row, COL_ETHNICITY),
+                         "native_place", text_or_null(r, row, COL_NATIVE_PLACE),
+                         "address", jsonb_or_null(r, row, COL_ADDRESS),
+                         "phone", text_or_null(r, row, COL_PHONE),
+                         "email", text_or_null(r, row, COL_EMAIL),
+                         "language", text_or_null(r, row, COL_LANGUAGE),
+                         "id_document", jsonb_or_null(r, row, COL_ID_DOCUMENT),
+                         "external_refs", jsonb_or_null(r, row, COL_EXTERNAL_REFS),
+                         "vip_code", text_or_null(r, row, COL_VIP_CODE),
+                         "marketing_consent", bool_value(r, row, COL_MARKETING_CONSENT),
+                         "legal_hold", bool_value(r, row, COL_LEGAL_HOLD),
+                         "notes", text_or_null(r, row, COL_NOTES),
+                         "created_at", text_or_null(r, row, COL_CREATED_AT),
+                         "updated_at", text_or_null(r, row, COL_UPDATED_AT));
+}
+
+/* One guest out of a result, or NOT_FOUND for an empty one. Clears r. */
+static enum gd_err single_guest(PGresult *r, json_t **ret_guest, struct gd_error *reterr)
+{
+        enum gd_err e = GD_OK;
+        if (PQntuples(r) == 0) {
+                e = gd_error_set(reterr, GD_ERR_NOT_FOUND, "No guest has this id.");
+        } else {
+                json_t *g = guest_from_row(r, 0);
+                if (g)
+                        *ret_guest = g;
+                else
+                        e = gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        }
+        PQclear(r);
+        return e;
+}
+
+/* Lists which of `refs` belong to a guest other than `owner`, as 409 field errors. */
+static enum gd_err report_ref_clashes(struct gd_conn *c, const json_t *refs, const char *owner,
+                                      struct gd_error *reterr)
+{
+        char *refs_text = json_dumps(refs, JSON_COMPACT);
+        const char *params[] = {refs_text, owner};
+        PGresult *r = NULL;
+        struct gd_error lookup = {0};
+        if (refs_text && gd_db_exec(c, GD_STMT_GUEST_REF_CLASHES, params, &r, &lookup) == GD_OK) {
+                for (int i = 0; i < PQntuples(r); i++) {
+                        char ptr[32];
+                        snprintf(ptr, sizeof(ptr), "/external_refs/%s", PQgetvalue(r, i, 0));
+                        gd_error_add_field(reterr, ptr, "%s reference %s already belongs to another guest",
+                                           PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+                }
+        }
+        PQclear(r);
+        free(refs_text);
+        return gd_error_set(reterr, GD_ERR_CONFLICT, "An external reference is already used by another guest.");
+}
+
+static bool is_ref_clash(struct gd_conn *c)
+{
+        return strcmp(gd_db_last_constraint(c), "guest_external_ref_unique") == 0;
+}
+
+enum gd_err gd_db_guest_create(struct gd_conn *c, const json_t *doc, json_t **ret_guest, struct gd_error *reterr)
+{
+        char *text = json_dumps(doc, JSON_COMPACT);
+        if (!text)
+                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        const char *params[] = {text};
+        PGresult *r = NULL;
+        enum gd_err e = gd_db_exec(c, GD_STMT_GUEST_INSERT, params, &r, reterr);
+        free(text);
+        if (e == GD_ERR_CONFLICT && is_ref_clash(c))
+                return report_ref_clashes(c, json_object_get(doc, "external_refs"), NULL, reterr);
+        if (e != GD_OK)
+                return e;
+        return single_guest(r, ret_guest, reterr);
+}
+
+enum gd_err gd_db_guest_get(struct gd_conn *c, const char *id, json_t **ret_guest, struct gd_error *reterr)
+{
+        const char *params[] = {id};
+        PGresult *r = NULL;
+        enum gd_err e = gd_db_exec(c, GD_STMT_GUEST_GET, params, &r, reterr);
+        return e != GD_OK ? e : single_guest(r, ret_guest, reterr);
+}
+
+/* After a conditional write touched no row: was the guest gone, or was its version different? */
+static enum gd_err why_unchanged(struct gd_conn *c, const char *id, struct gd_error *reterr)
+{
+        const char *params[] = {id};
+        PGresult *r = NULL;
+        enum gd_err e = gd_db_exec(c, GD_STMT_GUEST_EXISTS, params, &r, reterr);
+        if (e != GD_OK)
+                return e;
+        bool live = PQntuples(r) == 1 && PQgetvalue(r, 0, 1)[0] == 'f';
+        PQclear(r);
+        if (!live)
+                return gd_error_set(reterr, GD_ERR_NOT_FOUND, "No guest has this id.");
+        return gd_error_set(reterr, GD_ERR_PRECONDITION, "The guest has changed since the version in If-Match.");
+}
+
+enum gd_err gd_db_guest_replace(struct gd_conn *c, const char *id, long expected_version, const json_t *doc,
+                                json_t **ret_guest, struct gd_error *reterr)
+{
+        char version[24];
+        snprintf(version, sizeof(version), "%ld", expected_version);
+        char *text = json_dumps(doc, JSON_COMPACT);
+        if (!text)
+                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        const char *params[] = {id, version, text};
+        PGresult *r = NULL;
+        enum gd_err e = gd_db_exec(c, GD_STMT_GUEST_UPDATE, params, &r, reterr);
+        free(text);
+        if (e == GD_ERR_CONFLICT && is_ref_clash(c))
+                return report_ref_clashes(c, json_object_get(doc, "external_refs"), id, reterr);
+        if (e != GD_OK)
+                return e;
+        if (PQntuples(r) == 0) {
+                PQclear(r);
+                return why_unchanged(c, id, reterr);
+        }
+        return single_guest(r, ret_guest, reterr);
+}
+
+enum gd_err gd_db_guest_soft_delete(struct gd_conn *c, const char *id, long expected_version,
+                                    struct gd_error *reterr)
+{
+        char version[24];
+        snprintf(version, sizeof(version), "%ld", expected_version);
+        const char *params[] = {id, expected_version >= 0 ? version : NULL};
+        PGresult *r = NULL;
+        enum gd_err e = gd_db_exec(c, GD_STMT_GUEST_SOFT_DELETE, params, &r, reterr);
+        if (e != GD_OK)
+                return e;
+        int n = PQntuples(r);
+        PQclear(r);
+        return n == 1 ? GD_OK : why_unchanged(c, id, reterr);
+}
+
+enum gd_err gd_db_guest_restore(struct gd_conn *c, const char *id, json_t **ret_guest, struct gd_error *reterr)
+{
+        const char *params[] = {id};
+        PGresult *r = NULL;
+        enum gd_err e = gd_db_exec(c, GD_STMT_GUEST_RESTORE, params, &r, reterr);
+        if (e != GD_OK)
+                return e;
+        if (PQntuples(r) == 1)
+                return single_guest(r, ret_guest, reterr);
+        PQclear(r);
+        e = why_unchanged(c, id, reterr);
+        if (e == GD_ERR_PRECONDITION) /* it exists and is live */
+                return gd_error_set(reterr, GD_ERR_CONFLICT, "The guest is not deleted.");
+        return e;
+}
+
+enum gd_err gd_db_guest_search(struct gd_conn *c, const struct gd_guest_search *s, json_t **ret_items,
+                               char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr)
+{
+        enum gd_stmt stmt = s->q                 ? GD_STMT_GUEST_SEARCH_Q
+                            : s->external_system ? GD_STMT_GUEST_SEARCH_EXTERNAL
+                            : s->email           ? GD_STMT_GUEST_SEARCH_EMAIL
+                            : s->phone           ? GD_STMT_GUEST_SEARCH_PHONE
+                                                 : GD_STMT_GUEST_SEARCH_ALL;
+        char limit[16];
+        /* one row more than the page tells whether another page follows */
+        snprintf(limit, sizeof(limit), "%d", s->limit + 1);
+        const char *params[] = {s->q,             s->email,     s->phone,    s->external_system, s->external_id,
+                                s->updated_since, s->after_key, s->after_id, limit};
+        PGresult *r = NULL;
+        enum gd_err e = gd_db_exec(c, stmt, params, &r, reterr);
+        if (e != GD_OK)
+                return e;
+
+        json_t *items = json_array();
+        int n = PQntuples(r);
+        int shown = n > s->limit ? s->limit : n;
+        for (int i = 0; items && i < shown; i++)
+                if (json_array_append_new(items, guest_from_row(r, i)) != 0) {
+                        json_decref(items);
+                        items = NULL;
+                }
+        ret_next_key[0] = ret_next_id[0] = '\0';
+        if (items && n > s->limit) {
+                int last = shown - 1;
+                snprintf(ret_next_key, 64, "%s",
+                         PQgetvalue(r, last, stmt == GD_STMT_GUEST_SEARCH_Q ? COL_RANK : COL_UPDATED_AT_US));
+                snprintf(ret_next_id, 64, "%s", PQgetvalue(r, last, COL_ID));
+        }
+        PQclear(r);
+        if (!items)
+                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        *ret_items = items;
+        return GD_OK;
+}

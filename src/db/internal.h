@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* What the db/ files share and nobody else sees: the statement table and the libpq round trip. */
+#ifndef GUESTD_DB_INTERNAL_H
+#define GUESTD_DB_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "guestd/db.h"
+
+enum gd_stmt {
+        GD_STMT_GUEST_INSERT,
+        GD_STMT_GUEST_GET,
+        GD_STMT_GUEST_UPDATE,
+        GD_STMT_GUEST_EXISTS,
+        GD_STMT_GUEST_SOFT_DELETE,
+        GD_STMT_GUEST_RESTORE,
+        GD_STMT_GUEST_REF_CLASHES,
+        GD_STMT_GUEST_SEARCH_Q,
+        GD_STMT_GUEST_SEARCH_EMAIL,
+        GD_STMT_GUEST_SEARCH_PHONE,
+        GD_STMT_GUEST_SEARCH_EXTERNAL,
+        GD_STMT_GUEST_SEARCH_ALL,
+        GD_STMT_APIKEY_FIND,
+        GD_STMT_APIKEY_INSERT,
+        GD_STMT_APIKEY_LIST,
+        GD_STMT_APIKEY_REVOKE,
+        GD_STMT_APIKEY_COUNT_ACTIVE,
+        _GD_STMT_MAX,
+};
+
+struct gd_stmt_def {
+        const char *name;
+        const char *sql;
+        int n_params;
+};
+
+extern const struct gd_stmt_def gd_stmts[_GD_STMT_MAX];
+
+/* Executes a prepared statement with text parameters (NULL = SQL NULL) and waits at most the
+ * configured deadline. On GD_OK *ret is a TUPLES_OK or COMMAND_OK result the caller PQclear()s.
+ * Failures are classified by gd_sqlstate_classify(); a lost or frozen connection is closed. */
+enum gd_err gd_db_exec(struct gd_conn *c, enum gd_stmt stmt, const char *const *params, PGresult **ret,
+                       struct gd_error *reterr);
+
+/* Runs fixed SQL text (never request data) and returns its last result. */
+enum gd_err gd_conn_query(struct gd_conn *c, const char *sql, PGresult **ret, struct gd_error *reterr);
+
+/* Maps a failed result to an error code (SQLSTATE classes; NULL SQLSTATE = connection lost). */
+enum gd_err gd_sqlstate_classify(const char *sqlstate);
+
+/* A connection that connects on first use (pool slots), so guestd starts while the database is down. */
+struct gd_conn *gd_conn_new_lazy(const struct gd_db_config *cfg);
+
+/* True when no transaction is open (or the connection is closed). */
+bool gd_conn_is_idle(struct gd_conn *c);
+
+/* Name of the constraint a 23xxx error was about ("" if none). */
+const char *gd_db_last_constraint(struct gd_conn *c);
+
+#endif

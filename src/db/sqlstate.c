@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* SQLSTATE → enum gd_err, in one place. */
+#include <string.h>
+
+#include "internal.h"
+
+enum gd_err gd_sqlstate_classify(const char *s)
+{
+        /* libpq reports a lost connection with no SQLSTATE at all. */
+        if (!s || strlen(s) != 5)
+                return GD_ERR_UNAVAILABLE;
+        if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+                return GD_ERR_RETRY;
+        if (strcmp(s, "23505") == 0 || strcmp(s, "23503") == 0)
+                return GD_ERR_CONFLICT;
+        if (strncmp(s, "22", 2) == 0 || strcmp(s, "23514") == 0 || strcmp(s, "23502") == 0)
+                return GD_ERR_INVALID;
+        /* connection exceptions, shutdown, too many connections, cancelled by timeout, lock timeout */
+        if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strcmp(s, "53300") == 0 ||
+            strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0)
+                return GD_ERR_UNAVAILABLE;
+        return GD_ERR_INTERNAL;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* The shared error record: codes, details and per-field messages. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "guestd/error.h"
+
+enum gd_err gd_error_set(struct gd_error *reterr, enum gd_err code, const char *fmt, ...)
+{
+        if (!reterr)
+                return code;
+        reterr->code = code;
+        reterr->detail[0] = '\0';
+        if (fmt) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(reterr->detail, sizeof(reterr->detail), fmt, ap);
+                va_end(ap);
+        }
+        return code;
+}
+
+void gd_error_add_field(struct gd_error *err, const char *pointer, const char *fmt, ...)
+{
+        if (!err || err->n_fields >= GD_ERROR_MAX_FIELDS)
+                return;
+        struct gd_field_error *f = &err->fields[err->n_fields++];
+        snprintf(f->pointer, sizeof(f->pointer), "%s", pointer);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(f->message, sizeof(f->message), fmt, ap);
+        va_end(ap);
+}
+
+void gd_error_set_cause(struct gd_error *err, const char *fmt, ...)
+{
+        if (!err)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->cause, sizeof(err->cause), fmt, ap);
+        va_end(ap);
+        /* libpq messages end with a newline; a log line must not */
+        for (char *p = err->cause; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                        *p = ' ';
+}
+
+void gd_error_clear(struct gd_error *err)
+{
+        if (err)
+                memset(err, 0, sizeof(*err));
+}
+
+const char *gd_err_to_string(enum gd_err code)
+{
+        static const char *const names[_GD_ERR_MAX] = {
+                [GD_OK] = "ok",
+                [GD_ERR_BAD_REQUEST] = "bad_request",
+                [GD_ERR_BAD_JSON] = "bad_json",
+                [GD_ERR_UNAUTHORIZED] = "unauthorized",
+                [GD_ERR_FORBIDDEN] = "forbidden",
+                [GD_ERR_NOT_FOUND] = "not_found",
+                [GD_ERR_METHOD] = "method_not_allowed",
+                [GD_ERR_CONFLICT] = "conflict",
+                [GD_ERR_PRECONDITION] = "precondition_failed",
+                [GD_ERR_TOO_LARGE] = "too_large",
+                [GD_ERR_MEDIA_TYPE] = "unsupported_media_type",
+                [GD_ERR_INVALID] = "invalid",
+                [GD_ERR_RETRY] = "retry",
+                [GD_ERR_UNAVAILABLE] = "unavailable",
+                [GD_ERR_NOMEM] = "out_of_memory",
+                [GD_ERR_INTERNAL] = "internal",
+        };
+        if ((int) code < 0 || code >= _GD_ERR_MAX || !names[code])
+                return "internal";
+        return names[code];
+}

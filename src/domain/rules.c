@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* The field-rule engine behind every request-body validation. */
+#include <stdio.h>
+#include <string.h>
+
+#include "guestd/rules.h"
+#include "guestd/validate.h"
+
+static bool in_list(const char *const *list, const char *s)
+{
+        for (; list && *list; list++)
+                if (strcmp(*list, s) == 0)
+                        return true;
+        return false;
+}
+
+static bool is_blank(const char *s)
+{
+        for (; *s; s++)
+                if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+                        return false;
+        return true;
+}
+
+const struct gd_rule *gd_rules_find(const struct gd_rule *rules, const char *name)
+{
+        for (; rules->name; rules++)
+                if (strcmp(rules->name, name) == 0)
+                        return rules;
+        return NULL;
+}
+
+/* RFC 6901 escaping: '~' -> "~0", '/' -> "~1". */
+static void pointer_append(char *out, size_t cap, const char *base, const char *key)
+{
+        size_t o = (size_t) snprintf(out, cap, "%s/", base);
+        for (const char *k = key; *k && o + 3 < cap; k++) {
+                if (*k == '~' || *k == '/') {
+                        out[o++] = '~';
+                        out[o++] = *k == '~' ? '0' : '1';
+                } else {
+                        out[o++] = *k;
+                }
+        }
+        out[o < cap ? o : cap - 1] = '\0';
+}
+
+static void check_text(const json_t *v, const struct gd_rule *r, const char *ptr, struct gd_error *err)
+{
+        if (!json_is_string(v)) {
+                gd_error_add_field(err, ptr, "must be a string");
+                return;
+        }
+        const char *s = json_string_value(v);
+        size_t len = gd_utf8_length(s);
+        if (len < r->min || (r->min > 0 && is_blank(s)))
+                gd_error_add_field(err, ptr, "must not be empty");
+        else if (len > r->max)
+                gd_error_add_field(err, ptr, "must be at most %u characters", r->max);
+        else if (gd_has_control_chars(s, r->kind == GD_RULE_NOTE))
+                gd_error_add_field(err, ptr, "must not contain control characters");
+}
+
+static void check_format(const json_t *v, bool (*ok)(const char *), const char *ptr, const char *what,
+                         struct gd_error *err)
+{
+        if (!json_is_string(v))
+                gd_error_add_field(err, ptr, "must be a string");
+        else if (!ok(json_string_value(v)))
+                gd_error_add_field(err, ptr, "must be %s", what);
+}
+
+static void check_past_date(const json_t *v, const char *ptr, const struct gd_rules_ctx *ctx,
+                            struct gd_error *err)
+{
+        static const struct gd_date earliest = {1900, 1, 1};
+        struct gd_date d;
+        if (!json_is_string(v) || !gd_date_parse(json_string_value(v), &d))
+                gd_error_add_field(err, ptr, "must be a date formatted YYYY-MM-DD");
+        else if (gd_date_compare(&d, &earliest) < 0)
+                gd_error_add_field(err, ptr, "must not be before 1900-01-01");
+        else if (gd_date_compare(&d, &ctx->today) > 0)
+                gd_error_add_field(err, ptr, "must not be in the future");
+}
+
+static void check_enum(const json_t *v, const struct gd_rule *r, const char *ptr, struct gd_error *err)
+{
+        if (json_is_string(v) && in_list(r->values, json_string_value(v)))
+                return;
+        char allowed[200] = "";
+        for (const char *const *e = r->values; *e; e++) {
+                if (e != r->values)
+                        strncat(allowed, ", ", sizeof(allowed) - strlen(allowed) - 1);
+                strncat(allowed, *e, sizeof(allowed) - strlen(allowed) - 1);
+        }
+        gd_error_add_field(err, ptr, "must be one of: %s", allowed);
+}
+
+static void check_object_list(const json_t *v, const struct gd_rule *r, const char *ptr,
+                              const struct gd_rules_ctx *ctx, struct gd_error *err)
+{
+        if (!json_is_array(v)) {
+                gd_error_add_field(err, ptr, "must be an array");
+                return;
+        }
+        if (json_array_size(v) > r->max) {
+                gd_error_add_field(err, ptr, "must hold at most %u items", r->max);
+                return;
+        }
+        size_t i;
+        json_t *item;
+        json_array_foreach (v, i, item) {
+                char at[GD_POINTER_MAX];
+                if (snprintf(at, sizeof(at), "%s/%zu", ptr, i) >= (int) sizeof(at))
+                        continue; /* deeper than any document we accept */
+                if (!json_is_object(item)) {
+                        gd_error_add_field(err, at, "must be an object");
+                        continue;
+                }
+                if (gd_rules_check(item, r->members, at, ctx, err) > 0)
+                        continue;
+                for (size_t j = 0; j < i; j++)
+                        if (json_equal(json_array_get(v, j), item)) {
+                                gd_error_add_field(err, at, "repeats item %zu", j);
+                                break;
+                        }
+        }
+}
+
+static void check_value(const json_t *v, const struct gd_rule *r, const char *ptr, const struct gd_rules_ctx *ctx,
+                        struct gd_error *err)
+{
+        switch (r->kind) {
+        case GD_RULE_TEXT:
+        case GD_RULE_NOTE:
+                check_text(v, r, ptr, err);
+                break;
+        case GD_RULE_ENUM:
+                check_enum(v, r, ptr, err);
+                break;
+        case GD_RULE_PAST_DATE:
+                check_past_date(v, ptr, ctx, err);
+                break;
+        case GD_RULE_COUNTRY:
+                check_format(v, gd_valid_country, ptr, "an ISO 3166-1 alpha-2 country code such as \"FR\"", err);
+                break;
+        case GD_RULE_PHONE:
+                check_format(v, gd_valid_e164, ptr, "an E.164 number: + followed by 8 to 15 digits", err);
+                break;
+        case GD_RULE_EMAIL:
+                check_format(v, gd_valid_email, ptr, "an e-mail address", err);
+                break;
+        case GD_RULE_LANGUAGE:
+                check_format(v, gd_valid_language, ptr, "a BCP 47 language tag such as \"en\" or \"pt-BR\"", err);
+                break;
+        case GD_RULE_BOOL:
+                if (!json_is_boolean(v))
+                        gd_error_add_field(err, ptr, "must be true or false");
+                break;
+        case GD_RULE_OBJECT:
+                if (!json_is_object(v))
+                        gd_error_add_field(err, ptr, "must be an object");
+                else
+                        gd_rules_check(v, r->members, ptr, ctx, err);
+                break;
+        case GD_RULE_OBJECT_LIST:
+                check_object_list(v, r, ptr, ctx, err);
+                break;
+        }
+}
+
+static void unknown_member(const char *key, const char *at, const struct gd_rules_ctx *ctx, struct gd_error *err)
+{
+        char ptr[GD_POINTER_MAX];
+        pointer_append(ptr, sizeof(ptr), at, key);
+        if (at[0] == '\0' && in_list(ctx->read_only, key))
+                gd_error_add_field(err, ptr, "is read-only");
+        else
+                gd_error_add_field(err, ptr, "is not a known field");
+}
+
+size_t gd_rules_check(const json_t *obj, const struct gd_rule *rules, const char *at,
+                      const struct gd_rules_ctx *ctx, struct gd_error *reterr)
+{
+        size_t before = reterr->n_fields;
+        const char *key;
+        json_t *value;
+        char ptr[GD_POINTER_MAX];
+        json_object_foreach ((json_t *) obj, key, value) {
+                const struct gd_rule *r = gd_rules_find(rules, key);
+                if (!r) {
+                        unknown_member(key, at, ctx, reterr);
+                } else if (!json_is_null(value)) {
+                        pointer_append(ptr, sizeof(ptr), at, key);
+                        check_value(value, r, ptr, ctx, reterr);
+                }
+        }
+        for (const struct gd_rule *r = rules; r->name; r++) {
+                json_t *v = json_object_get(obj, r->name);
+                if (r->required && (!v || json_is_null(v))) {
+                        pointer_append(ptr, sizeof(ptr), at, r->name);
+                        gd_error_add_field(reterr, ptr, "is required");
+                }
+        }
+        return reterr->n_fields - before;
+}
+
+size_t gd_rules_check_names(const json_t *obj, const struct gd_rule *rules, const struct gd_rules_ctx *ctx,
+                            struct gd_error *reterr)
+{
+        size_t before = reterr->n_fields;
+        const char *key;
+        json_t *value;
+        json_object_foreach ((json_t *) obj, key, value)
+                if (!gd_rules_find(rules, key))
+                        unknown_member(key, "", ctx, reterr);
+        return reterr->n_fields - before;
+}
+
+json_t *gd_rules_normalize(const json_t *obj, const struct gd_rule *rules)
+{
+        json_t *out = json_object();
+        for (const struct gd_rule *r = rules; out && r->name; r++) {
+                json_t *v = json_object_get(obj, r->name);
+                json_t *stored = v && !json_is_null(v)           ? json_deep_copy(v)
+                                 : r->kind == GD_RULE_BOOL        ? json_false()
+                                 : r->kind == GD_RULE_OBJECT_LIST ? json_array()
+                                                                  : json_null();
+                if (json_object_set_new(out, r->name, stored) != 0) {
+                        json_decref(out);
+                        out = NULL;
+                }
+        }
+        return out;
+}

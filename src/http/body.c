@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/* Request bodies: framing and media-type checks, a capped upload buffer, strict JSON parsing. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "guestd/http.h"
+
+struct framing {
+        unsigned content_length;
+        unsigned transfer_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+        (void) kind;
+        (void) value;
+        struct framing *f = cls;
+        if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+                f->content_length++;
+        else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+                f->transfer_encoding++;
+        return MHD_YES;
+}
+
+/* "application/json", optionally "; charset=utf-8", compared without case. */
+static bool media_type_is(const char *header, const char *want)
+{
+        size_t n = strlen(want);
+        while (*header == ' ')
+                header++;
+        if (strncasecmp(header, want, n) != 0)
+                return false;
+        const char *rest = header + n;
+        while (*rest == ' ')
+                rest++;
+        if (*rest == '\0')
+                return true;
+        if (*rest != ';')
+                return false;
+        rest++;
+        while (*rest == ' ')
+                rest++;
+        if (strncasecmp(rest, "charset=", 8) != 0)
+                return false;
+        rest += 8;
+        if (*rest == '"')
+                rest++;
+        if (strncasecmp(rest, "utf-8", 5) != 0)
+                return false;
+        rest += 5;
+        if (*rest == '"')
+                rest++;
+        while (*rest == ' ')
+                rest++;
+        return *rest == '\0';
+}
+
+enum gd_err gd_body_check_framing(struct gd_req *req, struct gd_error *reterr)
+{
+        /* The packaged libmicrohttpd accepts ambiguous framing, which lets a proxy and this server
+         * disagree on where a request ends (request smuggling), so we refuse it ourselves. */
+        struct framing f = {0};
+        MHD_get_connection_values(req->connection, MHD_HEADER_KIND, count_framing, &f);
+        if (f.content_length > 1)
+                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The request has more than one Content-Length header.");
+        if (f.content_length && f.transfer_encoding)
+                return gd_error_set(reterr, GD_ERR_BAD_REQUEST,
+                                    "The request has both Content-Length and Transfer-Encoding headers.");
+        if (f.transfer_encoding > 1)
+                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The request has more than one Transfer-Encoding header.");
+        return GD_OK;
+}
+
+enum gd_err gd_body_precheck(struct gd_req *req, struct gd_error *reterr)
+{
+        if (req->route->body == GD_BODY_NONE)
+                return GD_OK;
+
+        const char *ct = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        bool ok = ct && (media_type_is(ct, "application/json") ||
+                         (req->route->body == GD_BODY_MERGE_PATCH && media_type_is(ct, "application/merge-patch+json")));
+        if (!ok)
+                return gd_error_set(reterr, GD_ERR_MEDIA_TYPE, "%s",
+                                    req->route->body == GD_BODY_MERGE_PATCH
+                                            ? "Send the body as application/merge-patch+json or application/json."
+                                            : "Send the body as application/json.");
+
+        const char *cl = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+                char *end;
+                unsigned long long n = strtoull(cl, &end, 10);
+                if (*end != '\0' || cl[0] == '-')
+                        return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The Content-Length header is not a number.");
+                if (n > req->app->cfg.max_body_bytes)
+                        return gd_error_set(reterr, GD_ERR_TOO_LARGE, "The body is larger than %zu bytes.",
+                                            req->app->cfg.max_body_bytes);
+        }
+        return GD_OK;
+}
+
+void gd_body_append(struct gd_req *req, const char *data, size_t len)
+{
+        if (req->route->body == GD_BODY_NONE || req->body_too_large)
+                return;
+        if (req->body_len + len > req->app->cfg.max_body_bytes) {
+                req->body_too_large = true;
+                free(req->body);
+                req->body = NULL;
+                req->body_len = req->body_cap = 0;
+                return;
+        }
+        if (req->body_len + len > req->body_cap) {
+                size_t cap = req->body_cap ? req->body_cap : 1024;
+                while (cap < req->body_len + len)
+                        cap *= 2;
+                char *grown = realloc(req->body, cap);
+                if (!grown) {
+                        req->body_too_large = true; /* answered as 413: the body cannot be held */
+                        return;
+                }
+                req->body = grown;
+                req->body_cap = cap;
+        }
+        memcpy(req->body + req->body_len, data, len);
+        req->body_len += len;
+}
+
+enum gd_err gd_body_parse(struct gd_req *req, struct gd_error *reterr)
+{
+        if (req->route->body == GD_BODY_NONE)
+                return GD_OK;
+        if (req->body_too_large)
+                return gd_error_set(reterr, GD_ERR_TOO_LARGE, "The body is larger than %zu bytes.",
+                                    req->app->cfg.max_body_bytes);
+        json_error_t jerr;
+        /* Scalars are parsed too, so that they get the same 422 "must be an object" as arrays. */
+        req->json = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                               &jerr);
+        if (!req->json)
+                return gd_error_set(reterr, GD_ERR_BAD_JSON, "The body is not valid JSON: %s (line %d, column %d).",
+                                    jerr.text, jerr.line, jerr.column);
+        return GD_OK;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* Handle /v1/api-keys: create (the secret is shown once), list, revoke. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guestd/apikey.h"
+#include "guestd/validate.h"
+#include "handlers.h"
+
+GD_HANDLER(gd_h_api_key_create)
+{
+        enum gd_err e = gd_apikey_check_create(req->json, reterr);
+        if (e != GD_OK)
+                return e;
+        const char *name = json_string_value(json_object_get(req->json, "name"));
+        enum gd_role role = gd_role_from_string(json_string_value(json_object_get(req->json, "role")));
+        json_t *row = NULL;
+        char key[64];
+        e = gd_db_apikey_create(req->db, name, role, &row, key, reterr);
+        if (e != GD_OK)
+                return e;
+        json_object_set_new(row, "key", json_string(key));
+        memset(key, 0, sizeof(key));
+        snprintf(reply->location, sizeof(reply->location), "/v1/api-keys/%s",
+                 json_string_value(json_object_get(row, "id")));
+        reply->status = 201;
+        reply->body = row;
+        return GD_OK;
+}
+
+static const char *const list_params[] = {"limit", "cursor", NULL};
+
+GD_HANDLER(gd_h_api_key_list)
+{
+        int limit;
+        struct gd_cursor cursor;
+        enum gd_err e = gd_query_check_names(req, list_params, reterr);
+        if (e == GD_OK)
+                e = gd_query_limit(req, &limit, reterr);
+        if (e == GD_OK)
+                e = gd_query_cursor(req, "k", /* integer_key= */ true, &cursor, reterr);
+        if (e != GD_OK)
+                return e;
+        json_t *items = NULL;
+        char next_key[64], next_id[64];
+        e = gd_db_apikey_list(req->db, cursor.n ? cursor.fields[1] : NULL, cursor.n ? cursor.fields[2] : NULL, limit,
+                              &items, next_key, next_id, reterr);
+        if (e != GD_OK)
+                return e;
+        reply->body = gd_page_new(items, "k", next_key, next_id);
+        return reply->body ? GD_OK : gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+}
+
+GD_HANDLER(gd_h_api_key_revoke)
+{
+        if (!gd_valid_uuid(req->params[0]))
+                return gd_error_set(reterr, GD_ERR_NOT_FOUND, "No active API key has this id.");
+        enum gd_err e = gd_db_apikey_revoke(req->db, req->params[0], reterr);
+        if (e != GD_OK)
+                return e;
+        gd_auth_cache_forget(req->app->auth, req->params[0]);
+        reply->status = 204;
+        return GD_OK;
+}

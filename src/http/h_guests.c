@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/* Handle /v1/guests: create, search, get, merge-patch, soft delete, restore. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guestd/guest.h"
+#include "guestd/validate.h"
+#include "handlers.h"
+
+/* A write that lost a race with another one (no If-Match given) is simply redone. */
+#define MAX_WRITE_ATTEMPTS 3
+
+/* Ids of any other shape cannot exist: answer 404 before asking the database. */
+static enum gd_err guest_id(struct gd_req *req, const char **ret, struct gd_error *reterr)
+{
+        if (!gd_valid_uuid(req->params[0]))
+                return gd_error_set(reterr, GD_ERR_NOT_FOUND, "No guest has this id.");
+        *ret = req->params[0];
+        return GD_OK;
+}
+
+static long guest_version(const json_t *guest)
+{
+        return (long) json_integer_value(json_object_get(guest, "version"));
+}
+
+/* Fills reply with one guest as the caller's role may see it. Takes guest. */
+static enum gd_err reply_guest(struct gd_req *req, struct gd_reply *reply, unsigned status, json_t *guest)
+{
+        gd_reply_set_etag(reply, guest_version(guest));
+        gd_guest_mask(guest, req->who.role);
+        reply->status = status;
+        reply->body = guest;
+        return GD_OK;
+}
+
+GD_HANDLER(gd_h_guest_create)
+{
+        struct gd_date today = gd_date_from_unix(req->now);
+        enum gd_err e = gd_guest_validate(req->json, &today, reterr);
+        if (e != GD_OK)
+                return e;
+        json_t *doc = gd_guest_normalize(req->json);
+        if (!doc)
+                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        json_t *guest = NULL;
+        e = gd_db_guest_create(req->db, doc, &guest, reterr);
+        json_decref(doc);
+        if (e != GD_OK)
+                return e;
+        snprintf(reply->location, sizeof(reply->location), "/v1/guests/%s",
+                 json_string_value(json_object_get(guest, "id")));
+        return reply_guest(req, reply, 201, guest);
+}
+
+GD_HANDLER(gd_h_guest_get)
+{
+        const char *id = NULL;
+        json_t *guest = NULL;
+        enum gd_err e = guest_id(req, &id, reterr);
+        if (e == GD_OK)
+                e = gd_db_guest_get(req->db, id, &guest, reterr);
+        return e != GD_OK ? e : reply_guest(req, reply, 200, guest);
+}
+
+/* Reads the guest, applies the merge patch, validates the result and writes it if the stored
+ * version is still the one read: the whole document is checked, exactly as on create. */
+static enum gd_err patch_once(struct gd_req *req, const char *id, json_t **ret_guest, bool *ret_conditional,
+                              struct gd_error *reterr)
+{
+        json_t *current = NULL, *merged = NULL, *doc = NULL;
+        enum gd_err e = gd_db_guest_get(req->db, id, &current, reterr);
+        if (e != GD_OK)
+                return e;
+        long version = guest_version(current);
+        if (!gd_if_match_allows(req, version, ret_conditional)) {
+                e = gd_error_set(reterr, GD_ERR_PRECONDITION, "The guest has changed since the version in If-Match.");
+                goto out;
+        }
+        json_t *stored = gd_guest_normalize(current);
+        merged = stored ? gd_json_merge_patch(stored, req->json) : NULL;
+        json_decref(stored);
+        if (!merged) {
+                e = gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+                goto out;
+        }
+        struct gd_date today = gd_date_from_unix(req->now);
+        e = gd_guest_validate(merged, &today, reterr);
+        if (e != GD_OK)
+                goto out;
+        doc = gd_guest_normalize(merged);
+        e = doc ? gd_db_guest_replace(req->db, id, version, doc, ret_guest, reterr) : GD_ERR_NOMEM;
+out:
+        json_decref(doc);
+        json_decref(merged);
+        json_decref(current);
+        return e;
+}
+
+GD_HANDLER(gd_h_guest_patch)
+{
+        const char *id = NULL;
+        enum gd_err e = guest_id(req, &id, reterr);
+        if (e == GD_OK)
+                e = gd_guest_check_patch(req->json, reterr);
+        if (e != GD_OK)
+                return e;
+        json_t *guest = NULL;
+        bool conditional = false;
+        for (int attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+                e = patch_once(req, id, &guest, &conditional, reterr);
+                if (e != GD_ERR_PRECONDITION || conditional)
+                        break;
+        }
+        if (e == GD_ERR_PRECONDITION && !conditional)
+                e = gd_error_set(reterr, GD_ERR_CONFLICT, "The guest is being changed by someone else; retry.");
+        return e != GD_OK ? e : reply_guest(req, reply, 200, guest);
+}
+
+GD_HANDLER(gd_h_guest_delete)
+{
+        const char *id = NULL;
+        json_t *current = NULL;
+        enum gd_err e = guest_id(req, &id, reterr);
+        if (e == GD_OK)
+                e = gd_db_guest_get(req->db, id, &current, reterr);
+        if (e != GD_OK)
+                return e;
+        bool conditional;
+        long version = guest_version(current);
+        json_decref(current);
+        if (!gd_if_match_allows(req, version, &conditional))
+                return gd_error_set(reterr, GD_ERR_PRECONDITION, "The guest has changed since the version in If-Match.");
+        e = gd_db_guest_soft_delete(req->db, id, conditional ? version : -1, reterr);
+        if (e != GD_OK)
+                return e;
+        reply->status = 204;
+        return GD_OK;
+}
+
+GD_HANDLER(gd_h_guest_restore)
+{
+        const char *id = NULL;
+        json_t *guest = NULL;
+        enum gd_err e = guest_id(req, &id, reterr);
+        if (e == GD_OK)
+                e = gd_db_guest_restore(req->db, id, &guest, reterr);
+        return e != GD_OK ? e : reply_guest(req, reply, 200, guest);
+}
+
+static const char *const search_params[] = {"q", "email", "phone", "external_system", "external_id",
+                                            "updated_since", "limit", "cursor", NULL};
+
+static enum gd_err parse_search(struct gd_req *req, struct gd_guest_search *s, struct gd_cursor *cursor,
+                                struct gd_error *reterr)
+{
+        enum gd_err e = gd_query_check_names(req, search_params, reterr);
+        if (e != GD_OK)
+                return e;
+        s->q = gd_query_get(req, "q");
+        s->email = gd_query_get(req, "email");
+        s->phone = gd_query_get(req, "phone");
+        s->external_system = gd_query_get(req, "external_system");
+        s->external_id = gd_query_get(req, "external_id");
+        s->updated_since = gd_query_get(req, "updated_since");
+
+        if (s->q && (s->q[0] == '\0' || gd_utf8_length(s->q) > 100))
+                gd_error_add_field(reterr, "q", "must be 1 to 100 characters");
+        if (s->email && strlen(s->email) > 254)
+                gd_error_add_field(reterr, "email", "must be at most 254 characters");
+        if (s->phone && strlen(s->phone) > 16)
+                gd_error_add_field(reterr, "phone", "must be an E.164 number");
+        if (!s->external_system != !s->external_id)
+                gd_error_add_field(reterr, s->external_system ? "external_id" : "external_system",
+                                   "external_system and external_id go together");
+        if (s->updated_since && !gd_valid_rfc3339(s->updated_since))
+                gd_error_add_field(reterr, "updated_since", "must be an RFC 3339 date-time");
+        if (reterr->n_fields > 0)
+                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The search parameters are not valid.");
+
+        e = gd_query_limit(req, &s->limit, reterr);
+        const char *kind = s->q ? "q" : "u";
+        /* "q" pages are keyed by relevance, the others by update time in microseconds */
+        if (e == GD_OK)
+                e = gd_query_cursor(req, kind, /* integer_key= */ !s->q, cursor, reterr);
+        if (e != GD_OK)
+                return e;
+        if (cursor->n) {
+                s->after_key = cursor->fields[1];
+                s->after_id = cursor->fields[2];
+        }
+        return GD_OK;
+}
+
+GD_HANDLER(gd_h_guest_search)
+{
+        struct gd_guest_search s = {0};
+        struct gd_cursor cursor;
+        enum gd_err e = parse_search(req, &s, &cursor, reterr);
+        if (e != GD_OK)
+                return e;
+        json_t *items = NULL;
+        char next_key[64], next_id[64];
+        e = gd_db_guest_search(req->db, &s, &items, next_key, next_id, reterr);
+        if (e != GD_OK)
+                return e;
+        size_t i;
+        json_t *g;
+        json_array_foreach (items, i, g)
+                gd_guest_mask(g, req->who.role);
+        reply->body = gd_page_new(items, s.q ? "q" : "u", next_key, next_id);
+        return reply->body ? GD_OK : gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Every handler, one file per resource (h_<resource>.c); the route table in router.c binds them. */
+#ifndef GUESTD_HANDLERS_H
+#define GUESTD_HANDLERS_H
+
+#include "guestd/http.h"
+
+#define GD_HANDLER(name) enum gd_err name(struct gd_req *req, struct gd_reply *reply, struct gd_error *reterr)
+
+GD_HANDLER(gd_h_guest_create);
+GD_HANDLER(gd_h_guest_search);
+GD_HANDLER(gd_h_guest_get);
+GD_HANDLER(gd_h_guest_patch);
+GD_HANDLER(gd_h_guest_delete);
+GD_HANDLER(gd_h_guest_restore);
+
+GD_HANDLER(gd_h_api_key_create);
+GD_HANDLER(gd_h_api_key_list);
+GD_HANDLER(gd_h_api_key_revoke);
+
+GD_HANDLER(gd_h_healthz);
+GD_HANDLER(gd_h_readyz);
+GD_HANDLER(gd_h_openapi);
+
+#endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* Query-string parameters shared by every list: allowed names, limit, cursor, the page envelope. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "guestd/http.h"
+#include "guestd/validate.h"
+
+#define LIMIT_DEFAULT 50
+#define LIMIT_MAX 500
+
+const char *gd_query_get(struct gd_req *req, const char *name)
+{
+        return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct name_check {
+        const char *const *allowed;
+        struct gd_error *err;
+        unsigned seen[16];
+};
+
+static enum MHD_Result check_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+        (void) kind;
+        (void) value;
+        struct name_check *nc = cls;
+        for (size_t i = 0; nc->allowed[i] && i < 16; i++) {
+                if (strcmp(nc->allowed[i], key) != 0)
+                        continue;
+                if (++nc->seen[i] == 2)
+                        gd_error_add_field(nc->err, nc->allowed[i], "is given more than once");
+                return MHD_YES;
+        }
+        /* the name is client text: keep it out of the message, it may not even be UTF-8 */
+        gd_error_add_field(nc->err, "", "unknown query parameter");
+        return MHD_YES;
+}
+
+enum gd_err gd_query_check_names(struct gd_req *req, const char *const *allowed, struct gd_error *reterr)
+{
+        struct name_check nc = {.allowed = allowed, .err = reterr};
+        size_t before = reterr->n_fields;
+        MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, check_one, &nc);
+        if (reterr->n_fields != before)
+                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The query string has parameters this resource does not take.");
+        return GD_OK;
+}
+
+enum gd_err gd_query_limit(struct gd_req *req, int *ret, struct gd_error *reterr)
+{
+        const char *s = gd_query_get(req, "limit");
+        if (!s) {
+                *ret = LIMIT_DEFAULT;
+                return GD_OK;
+        }
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (*s == '\0' || *end != '\0' || v < 1 || v > LIMIT_MAX) {
+                gd_error_add_field(reterr, "limit", "must be an integer from 1 to %d", LIMIT_MAX);
+                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The limit parameter is not valid.");
+        }
+        *ret = (int) v;
+        return GD_OK;
+}
+
+static bool number_valid(const char *key, bool integer)
+{
+        char *end;
+        if (integer)
+                (void) strtoll(key, &end, 10);
+        else
+                (void) strtod(key, &end);
+        return key[0] && *end == '\0';
+}
+
+enum gd_err gd_query_cursor(struct gd_req *req, const char *kind, bool integer_key, struct gd_cursor *ret,
+                            struct gd_error *reterr)
+{
+        const char *s = gd_query_get(req, "cursor");
+        ret->n = 0;
+        if (!s)
+                return GD_OK;
+        if (!gd_cursor_decode(s, 3, ret) || strcmp(ret->fields[0], kind) != 0 ||
+            !number_valid(ret->fields[1], integer_key) || !gd_valid_uuid(ret->fields[2])) {
+                ret->n = 0;
+                gd_error_add_field(reterr, "cursor", "must be a next_cursor value returned by this list");
+                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The cursor parameter is not valid.");
+        }
+        return GD_OK;
+}
+
+json_t *gd_page_new(json_t *items, const char *kind, const char *next_key, const char *next_id)
+{
+        json_t *next = json_null();
+        if (next_key[0]) {
+                struct gd_cursor c = {.n = 3};
+                char text[GD_CURSOR_MAX_LEN];
+                strncpy(c.fields[0], kind, sizeof(c.fields[0]) - 1);
+                strncpy(c.fields[1], next_key, sizeof(c.fields[1]) - 1);
+                strncpy(c.fields[2], next_id, sizeof(c.fields[2]) - 1);
+                if (gd_cursor_encode(&c, text))
+                        next = json_string(text);
+        }
+        return json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/* The only code that queues responses, and the only mapping from enum gd_err to a problem. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guestd/http.h"
+#include "guestd/problem.h"
+
+static const struct gd_problem problems[_GD_ERR_MAX] = {
+        [GD_ERR_BAD_REQUEST] = {400, "/problems/bad-request", "Bad request"},
+        [GD_ERR_BAD_JSON] = {400, "/problems/malformed-json", "Request body is not valid JSON"},
+        [GD_ERR_UNAUTHORIZED] = {401, "/problems/unauthorized", "Authentication required"},
+        [GD_ERR_FORBIDDEN] = {403, "/problems/forbidden", "Not allowed for this role"},
+        [GD_ERR_NOT_FOUND] = {404, "/problems/not-found", "Resource not found"},
+        [GD_ERR_METHOD] = {405, "/problems/method-not-allowed", "Method not allowed"},
+        [GD_ERR_CONFLICT] = {409, "/problems/conflict", "Conflicting resource state"},
+        [GD_ERR_PRECONDITION] = {412, "/problems/precondition-failed", "Precondition failed"},
+        [GD_ERR_TOO_LARGE] = {413, "/problems/payload-too-large", "Request body too large"},
+        [GD_ERR_MEDIA_TYPE] = {415, "/problems/unsupported-media-type", "Unsupported media type"},
+        [GD_ERR_INVALID] = {422, "/problems/invalid-field", "Request field is invalid"},
+        /* RETRY never leaves the db layer unless retries ran out: then the client should retry */
+        [GD_ERR_RETRY] = {503, "/problems/unavailable", "Service temporarily unavailable"},
+        [GD_ERR_UNAVAILABLE] = {503, "/problems/unavailable", "Service temporarily unavailable"},
+        [GD_ERR_NOMEM] = {500, "/problems/internal", "Internal server error"},
+        [GD_ERR_INTERNAL] = {500, "/problems/internal", "Internal server error"},
+};
+
+const struct gd_problem *gd_problem_for(enum gd_err code)
+{
+        if ((int) code <= 0 || code >= _GD_ERR_MAX || problems[code].status == 0)
+                return &problems[GD_ERR_INTERNAL];
+        return &problems[code];
+}
+
+json_t *gd_problem_body(const struct gd_error *err, const char *instance, const char *request_id)
+{
+        const struct gd_problem *p = gd_problem_for(err->code);
+        json_t *body = json_pack("{s:s, s:s, s:i, s:s}", "type", p->type, "title", p->title, "status",
+                                 (int) p->status, "request_id", request_id ? request_id : "");
+        if (!body)
+                return NULL;
+        json_t *inst = instance ? json_string(instance) : NULL; /* NULL as well for non-UTF-8 paths */
+        if (inst)
+                json_object_set_new(body, "instance", inst);
+        else
+                json_object_set_new(body, "instance", json_string(""));
+        /* a 5xx says nothing of its cause: that goes to the log with the request id */
+        if (p->status < 500 && err->detail[0]) {
+                json_t *detail = json_string(err->detail);
+                if (detail)
+                        json_object_set_new(body, "detail", detail);
+        }
+        if (err->n_fields > 0) {
+                json_t *errors = json_array();
+                for (size_t i = 0; errors && i < err->n_fields; i++) {
+                        json_t *f = json_pack("{s:s, s:s}", "field", err->fields[i].pointer, "message",
+                                              err->fields[i].message);
+                        if (f)
+                                json_array_append_new(errors, f);
+                }
+                if (errors)
+                        json_object_set_new(body, "errors", errors);
+        }
+        if (err->merged_into[0])
+                json_object_set_new(body, "merged_into", json_string(err->merged_into));
+        return body;
+}
+
+void gd_reply_set_etag(struct gd_reply *reply, long version)
+{
+        snprintf(reply->etag, sizeof(reply->etag), "\"%ld\"", version);
+}
+
+bool gd_if_match_allows(struct gd_req *req, long version, bool *ret_present)
+{
+        const char *h = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
+        *ret_present = h != NULL;
+        if (!h)
+                return true;
+        char want[24];
+        snprintf(want, sizeof(want), "\"%ld\"", version);
+        size_t want_len = strlen(want);
+        /* a comma-separated list of strong entity tags, or "*" (weak tags never match If-Match) */
+        for (const char *p = h; *p;) {
+                while (*p == ' ' || *p == ',' || *p == '\t')
+                        p++;
+                if (*p == '*')
+                        return true;
+                size_t len = strcspn(p, ",");
+                while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+                        len--;
+                if (len == want_len && strncmp(p, want, len) == 0)
+                        return true;
+                p += strcspn(p, ",");
+        }
+        return false;
+}
+
+static void add_header(struct MHD_Response *r, const char *name, const char *value)
+{
+        if (value && value[0])
+                (void) MHD_add_response_header(r, name, value);
+}
+
+enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum gd_err e)
+{
+        const char *content_type = reply->content_type ? reply->content_type : "application/json";
+        unsigned status = reply->status;
+        json_t *body = reply->body;
+        reply->body = NULL;
+
+        if (e != GD_OK) {
+                json_decref(body);
+                req->err.code = e;
+                const char *instance = req->path;
+                body = gd_problem_body(&req->err, instance, req->request_id);
+                status = gd_problem_for(e)->status;
+                content_type = "application/problem+json";
+                reply->raw = NULL;
+        }
+
+        struct MHD_Response *r = NULL;
+        if (reply->raw) {
+                r = MHD_create_response_from_buffer(reply->raw_len, (void *) reply->raw, MHD_RESPMEM_PERSISTENT);
+        } else if (body) {
+                char *text = json_dumps(body, JSON_COMPACT);
+                json_decref(body);
+                if (text) {
+                        r = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, &free);
+                        if (!r)
+                                free(text);
+                }
+        } else {
+                r = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+                content_type = NULL;
+        }
+        if (!r)
+                return MHD_NO;
+
+        add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        add_header(r, "X-Request-Id", req->request_id);
+        if (strncmp(req->path, "/v1/", 4) == 0)
+                add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        if (e == GD_OK) {
+                add_header(r, MHD_HTTP_HEADER_ETAG, reply->etag);
+                add_header(r, MHD_HTTP_HEADER_LOCATION, reply->location);
+        } else if (status == 503) {
+                add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        } else if (status == 401) {
+                add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+        } else if (status == 405) {
+                add_header(r, MHD_HTTP_HEADER_ALLOW, req->allow);
+        }
+
+        req->status = status;
+        enum MHD_Result ret = MHD_queue_response(req->connection, status, r);
+        MHD_destroy_response(r);
+        return ret;
+}

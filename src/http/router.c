@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* The route table: method, path pattern, handler, roles. Deny by default: a route lists its roles. */
+#include <string.h>
+
+#include "handlers.h"
+
+#define ROLE(r) GD_ROLE_BIT(GD_ROLE_##r)
+
+const struct gd_route gd_routes[] = {
+        {"GET", "/healthz", gd_h_healthz, GD_ROLES_PUBLIC, GD_BODY_NONE, false},
+        {"GET", "/readyz", gd_h_readyz, GD_ROLES_PUBLIC, GD_BODY_NONE, true},
+        {"GET", "/openapi.json", gd_h_openapi, GD_ROLES_PUBLIC, GD_BODY_NONE, false},
+
+        {"POST", "/v1/guests", gd_h_guest_create, ROLE(FRONTDESK), GD_BODY_JSON, true},
+        {"GET", "/v1/guests", gd_h_guest_search, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true},
+        {"GET", "/v1/guests/{id}", gd_h_guest_get, ROLE(FRONTDESK) | ROLE(MARKETING) | ROLE(OPS), GD_BODY_NONE, true},
+        {"PATCH", "/v1/guests/{id}", gd_h_guest_patch, ROLE(FRONTDESK), GD_BODY_MERGE_PATCH, true},
+        {"DELETE", "/v1/guests/{id}", gd_h_guest_delete, ROLE(FRONTDESK), GD_BODY_NONE, true},
+        {"POST", "/v1/guests/{id}/restore", gd_h_guest_restore, ROLE(OPS), GD_BODY_NONE, true},
+
+        {"POST", "/v1/api-keys", gd_h_api_key_create, ROLE(ADMIN), GD_BODY_JSON, true},
+        {"GET", "/v1/api-keys", gd_h_api_key_list, ROLE(ADMIN), GD_BODY_NONE, true},
+        {"DELETE", "/v1/api-keys/{id}", gd_h_api_key_revoke, ROLE(ADMIN), GD_BODY_NONE, true},
+};
+const size_t gd_routes_len = sizeof(gd_routes) / sizeof(gd_routes[0]);
+
+/* Matches one pattern against a path, segment by segment; "{x}" takes one non-empty segment. */
+static bool pattern_matches(const char *pattern, const char *path, char params[GD_MAX_PATH_PARAMS][128])
+{
+        size_t n_params = 0;
+        while (*pattern && *path) {
+                if (*pattern == '{') {
+                        const char *end = strchr(path, '/');
+                        size_t len = end ? (size_t) (end - path) : strlen(path);
+                        if (len == 0 || len >= 128 || n_params >= GD_MAX_PATH_PARAMS)
+                                return false;
+                        memcpy(params[n_params], path, len);
+                        params[n_params++][len] = '\0';
+                        path += len;
+                        pattern = strchr(pattern, '}') + 1;
+                        continue;
+                }
+                if (*pattern++ != *path++)
+                        return false;
+        }
+        return *pattern == '\0' && *path == '\0';
+}
+
+enum gd_err gd_route_match(const char *method, const char *path, const struct gd_route **ret,
+                           char params[GD_MAX_PATH_PARAMS][128], char allow[64], struct gd_error *reterr)
+{
+        char scratch[GD_MAX_PATH_PARAMS][128];
+        allow[0] = '\0';
+        for (size_t i = 0; i < gd_routes_len; i++) {
+                const struct gd_route *r = &gd_routes[i];
+                if (!pattern_matches(r->pattern, path, scratch))
+                        continue;
+                if (strcmp(r->method, method) == 0) {
+                        memcpy(params, scratch, sizeof(scratch));
+                        *ret = r;
+                        return GD_OK;
+                }
+                if (strlen(allow) + strlen(r->method) + 3 < 64) {
+                        if (allow[0])
+                                strcat(allow, ", ");
+                        strcat(allow, r->method);
+                }
+        }
+        if (allow[0])
+                return gd_error_set(reterr, GD_ERR_METHOD, "This resource does not support %s.", method);
+        return gd_error_set(reterr, GD_ERR_NOT_FOUND, "No resource at this path.");
+}

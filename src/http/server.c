@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The libmicrohttpd daemon and the access handler's three phases:
+ *   1. first call: route, framing, authentication, media type and size checks (errors answer at once);
+ *   2. upload calls: the body is collected under the size cap;
+ *   3. last call: JSON parsing, a database connection, the handler, the reply.
+ * Successful replies are queued only in phase 3: a response queued in the first call makes
+ * libmicrohttpd close the connection instead of keeping it alive.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guestd/http.h"
+
+#define DRAIN_TIMEOUT_S 10
+#define CONNECTION_MEMORY_LIMIT (16 * 1024) /* bounds request headers: larger ones get 431 */
+
+static long long monotonic_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static enum gd_err first_call_checks(struct gd_req *req)
+{
+        enum gd_err e = gd_route_match(req->method, req->path, &req->route, req->params, req->allow, &req->err);
+        if (e == GD_OK)
+                e = gd_body_check_framing(req, &req->err);
+        if (e == GD_OK)
+                e = gd_auth_check(req, &req->err);
+        if (e == GD_OK)
+                e = gd_body_precheck(req, &req->err);
+        return e;
+}
+
+static enum MHD_Result dispatch(struct gd_req *req)
+{
+        struct gd_reply reply = {.status = 200};
+        enum gd_err e = gd_body_parse(req, &req->err);
+        if (e == GD_OK && req->route->needs_db)
+                e = gd_pool_acquire(req->app->pool, &req->db, &req->err);
+        if (e == GD_OK)
+                e = req->route->handler(req, &reply, &req->err);
+        if (req->db) {
+                gd_pool_release(req->app->pool, req->db);
+                req->db = NULL;
+        }
+        return gd_reply_send(req, &reply, e);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+        (void) version;
+        struct gd_app *app = cls;
+        struct gd_req *req = *req_cls;
+
+        if (!req) {
+                req = calloc(1, sizeof(*req));
+                if (!req)
+                        return MHD_NO;
+                *req_cls = req;
+                atomic_fetch_add(&app->in_flight, 1);
+                req->app = app;
+                req->connection = connection;
+                req->started_us = monotonic_us();
+                req->now = time(NULL);
+                snprintf(req->method, sizeof(req->method), "%s", method);
+                snprintf(req->path, sizeof(req->path), "%s", url);
+                snprintf(req->request_id, sizeof(req->request_id), "%08x%08lx", app->boot_id,
+                         (unsigned long) atomic_fetch_add(&app->next_request, 1) & 0xffffffffUL);
+                req->status = 0;
+                enum gd_err e = first_call_checks(req);
+                if (e != GD_OK) {
+                        struct gd_reply reply = {0};
+                        req->answered = true;
+                        return gd_reply_send(req, &reply, e);
+                }
+                return MHD_YES;
+        }
+        if (req->answered) {
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        if (*upload_data_size > 0) {
+                gd_body_append(req, upload_data, *upload_data_size);
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        req->answered = true;
+        return dispatch(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        (void) connection;
+        (void) toe;
+        struct gd_app *app = cls;
+        struct gd_req *req = *req_cls;
+        if (!req)
+                return;
+        *req_cls = NULL;
+        if (req->status)
+                gd_log_request(req);
+        if (req->db)
+                gd_pool_release(app->pool, req->db);
+        json_decref(req->json);
+        free(req->body);
+        free(req);
+        atomic_fetch_sub(&app->in_flight, 1);
+}
+
+/* libmicrohttpd's own messages go to the JSON log instead of plain stderr. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        char msg[256];
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        msg[strcspn(msg, "\n")] = '\0';
+        gd_log(cls, GD_LOG_WARN, "libmicrohttpd", json_pack("{s:s}", "detail", msg));
+}
+
+static enum gd_err write_port_file(const char *path, unsigned port, struct gd_error *reterr)
+{
+        char tmp[4096];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+                return gd_error_set(reterr, GD_ERR_INTERNAL, "Cannot write the port file %s: %s", path,
+                                    strerror(errno));
+        return GD_OK;
+}
+
+void gd_server_block_signals(void)
+{
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+}
+
+enum gd_err gd_server_run(struct gd_app *app, struct gd_error *reterr)
+{
+        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t) app->cfg.listen_port)};
+        if (inet_pton(AF_INET, app->cfg.listen_host, &addr.sin_addr) != 1)
+                return gd_error_set(reterr, GD_ERR_INTERNAL, "The listen address %s is not an IPv4 address.",
+                                    app->cfg.listen_host);
+
+        struct MHD_Daemon *d = MHD_start_daemon(
+                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                &on_request, app,
+                MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+                MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) app->cfg.threads,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned int) app->cfg.max_connections,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) app->cfg.max_connections_per_ip,
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) app->cfg.connection_timeout_s,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY_LIMIT,
+                MHD_OPTION_STRICT_FOR_CLIENT, (int) 1,
+                MHD_OPTION_NOTIFY_COMPLETED, &on_completed, app,
+                MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_log, app,
+                MHD_OPTION_END);
+        if (!d)
+                return gd_error_set(reterr, GD_ERR_INTERNAL, "Cannot listen on %s:%u: %s", app->cfg.listen_host,
+                                    app->cfg.listen_port, strerror(errno));
+
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        unsigned port = info ? info->port : app->cfg.listen_port;
+        enum gd_err e = app->cfg.port_file ? write_port_file(app->cfg.port_file, port, reterr) : GD_OK;
+        if (e != GD_OK) {
+                MHD_stop_daemon(d);
+                return e;
+        }
+        gd_log(app, GD_LOG_INFO, "listening",
+               json_pack("{s:s, s:i, s:i}", "host", app->cfg.listen_host, "port", (int) port, "threads",
+                         (int) app->cfg.threads));
+
+        sigset_t set;
+        int sig = 0;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        while (sigwait(&set, &sig) != 0)
+                ;
+        gd_log(app, GD_LOG_INFO, "stopping", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+
+        /* stop accepting, let the requests in flight finish, then close everything */
+        MHD_socket listener = MHD_quiesce_daemon(d);
+        for (int i = 0; i < DRAIN_TIMEOUT_S * 20 && atomic_load(&app->in_flight) > 0; i++)
+                usleep(50 * 1000);
+        MHD_stop_daemon(d);
+        if (listener != MHD_INVALID_SOCKET)
+                close(listener);
+        gd_log(app, GD_LOG_INFO, "stopped", NULL);
+        return GD_OK;
+}
