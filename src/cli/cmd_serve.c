@@ -21,6 +21,7 @@ static const char usage[] =
         "  --threads N             worker threads and database connections [GUESTD_THREADS, default: cores]\n"
         "  --max-body-bytes N      largest accepted request body [GUESTD_MAX_BODY_BYTES, default 1048576]\n"
         "  --log-level LEVEL       debug, info, warn or error [GUESTD_LOG_LEVEL, default info]\n"
+        "  --connection-timeout S  close a connection idle for S seconds [GUESTD_CONNECTION_TIMEOUT, default 30]\n"
         "  --port-file FILE        write the bound port number to FILE once listening\n"
         "\n"
         "Examples:\n"
@@ -60,6 +61,7 @@ int gd_cmd_serve(int argc, char **argv)
                 {"listen", &o.listen, NULL},       {"database-url", &o.database_url, NULL},
                 {"threads", &o.threads, NULL},     {"max-body-bytes", &o.max_body_bytes, NULL},
                 {"log-level", &o.log_level, NULL}, {"port-file", &o.port_file, NULL},
+                {"connection-timeout", &o.connection_timeout, NULL},
                 {NULL, NULL, NULL},
         };
         int first = argc > 1 && strcmp(argv[1], "serve") == 0 ? 2 : 1, n_pos;

@@ -120,6 +120,12 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
                         return false;
                 cfg->max_body_bytes = v;
         }
+        const char *timeout = pick(o->connection_timeout, "GUESTD_CONNECTION_TIMEOUT");
+        if (timeout) {
+                if (!parse_uint("GUESTD_CONNECTION_TIMEOUT", timeout, 1, 3600, &v))
+                        return false;
+                cfg->connection_timeout_s = (unsigned) v;
+        }
         const char *level = pick(o->log_level, "GUESTD_LOG_LEVEL");
         if (level) {
                 static const char *const names[] = {"debug", "info", "warn", "error"};

@@ -69,7 +69,7 @@ GD_HANDLER(gd_h_guest_get)
 static enum gd_err patch_once(struct gd_req *req, const char *id, json_t **ret_guest, bool *ret_conditional,
                               struct gd_error *reterr)
 {
-        json_t *current = NULL, *merged = NULL, *doc = NULL;
+        json_t *current = NULL, *stored = NULL, *merged = NULL, *doc = NULL;
         enum gd_err e = gd_db_guest_get(req->db, id, &current, reterr);
         if (e != GD_OK)
                 return e;
@@ -78,9 +78,8 @@ static enum gd_err patch_once(struct gd_req *req, const char *id, json_t **ret_g
                 e = gd_error_set(reterr, GD_ERR_PRECONDITION, "The guest has changed since the version in If-Match.");
                 goto out;
         }
-        json_t *stored = gd_guest_normalize(current);
+        stored = gd_guest_normalize(current);
         merged = stored ? gd_json_merge_patch(stored, req->json) : NULL;
-        json_decref(stored);
         if (!merged) {
                 e = gd_error_set(reterr, GD_ERR_NOMEM, NULL);
                 goto out;
@@ -90,10 +89,18 @@ static enum gd_err patch_once(struct gd_req *req, const char *id, json_t **ret_g
         if (e != GD_OK)
                 goto out;
         doc = gd_guest_normalize(merged);
-        e = doc ? gd_db_guest_replace(req->db, id, version, doc, ret_guest, reterr) : GD_ERR_NOMEM;
+        if (!doc) {
+                e = gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        } else if (json_equal(doc, stored)) {
+                /* nothing changes: no write, and the version (the ETag) stays */
+                *ret_guest = json_incref(current);
+        } else {
+                e = gd_db_guest_replace(req->db, id, version, doc, ret_guest, reterr);
+        }
 out:
         json_decref(doc);
         json_decref(merged);
+        json_decref(stored);
         json_decref(current);
         return e;
 }

@@ -36,7 +36,7 @@ void gd_log(const struct gd_app *app, enum gd_log_level level, const char *msg, 
         if (line && fields_new)
                 json_object_update(line, fields_new);
         json_decref(fields_new);
-        char *text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+        char *text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6)) : NULL;
         json_decref(line);
         if (!text)
                 return;

@@ -33,6 +33,25 @@ const struct gd_problem *gd_problem_for(enum gd_err code)
         return &problems[code];
 }
 
+/* The request path as a URI reference: libmicrohttpd hands it over percent-decoded. */
+static void encode_path(const char *in, char *out, size_t cap)
+{
+        static const char keep[] = "-._~!$&'()*+,;=:@/";
+        static const char hex[] = "0123456789ABCDEF";
+        size_t o = 0;
+        for (const unsigned char *p = (const unsigned char *) in; *p && o + 4 < cap; p++) {
+                if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                    strchr(keep, *p)) {
+                        out[o++] = (char) *p;
+                } else {
+                        out[o++] = '%';
+                        out[o++] = hex[*p >> 4];
+                        out[o++] = hex[*p & 15];
+                }
+        }
+        out[o] = '\0';
+}
+
 json_t *gd_problem_body(const struct gd_error *err, const char *instance, const char *request_id)
 {
         const struct gd_problem *p = gd_problem_for(err->code);
@@ -40,11 +59,9 @@ json_t *gd_problem_body(const struct gd_error *err, const char *instance, const 
                                  (int) p->status, "request_id", request_id ? request_id : "");
         if (!body)
                 return NULL;
-        json_t *inst = instance ? json_string(instance) : NULL; /* NULL as well for non-UTF-8 paths */
-        if (inst)
-                json_object_set_new(body, "instance", inst);
-        else
-                json_object_set_new(body, "instance", json_string(""));
+        char encoded[3 * 512 + 1];
+        encode_path(instance ? instance : "", encoded, sizeof(encoded));
+        json_object_set_new(body, "instance", json_string(encoded));
         /* a 5xx says nothing of its cause: that goes to the log with the request id */
         if (p->status < 500 && err->detail[0]) {
                 json_t *detail = json_string(err->detail);

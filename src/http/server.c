@@ -161,6 +161,8 @@ enum gd_err gd_server_run(struct gd_app *app, struct gd_error *reterr)
         struct MHD_Daemon *d = MHD_start_daemon(
                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                 &on_request, app,
+                /* first, so that libmicrohttpd's messages about the other options reach it too */
+                MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_log, app,
                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) app->cfg.threads,
                 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) app->cfg.max_connections,
@@ -169,7 +171,6 @@ enum gd_err gd_server_run(struct gd_app *app, struct gd_error *reterr)
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY_LIMIT,
                 MHD_OPTION_STRICT_FOR_CLIENT, (int) 1,
                 MHD_OPTION_NOTIFY_COMPLETED, &on_completed, app,
-                MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_log, app,
                 MHD_OPTION_END);
         if (!d)
                 return gd_error_set(reterr, GD_ERR_INTERNAL, "Cannot listen on %s:%u: %s", app->cfg.listen_host,

@@ -24,6 +24,8 @@ pg_as_owner "$PG_BINDIR/createdb" -h "$dir" -U postgres guestd_test
 export GUESTD_BIN=$guestd
 export GUESTD_TEST_DATABASE_URL="host=$dir user=postgres dbname=guestd_test"
 export GUESTD_OPENAPI=$root/openapi/openapi.yaml
+# for the outage tests, which stop and start this cluster
+export GUESTD_TEST_PGDATA=$dir/data GUESTD_TEST_PGLOG=$dir/postgres.log
 export PATH="$PG_BINDIR:$PATH"
 "$guestd" migrate --database-url "$GUESTD_TEST_DATABASE_URL"
 
