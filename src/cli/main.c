@@ -37,8 +37,9 @@ int main(int argc, char **argv)
         json_object_seed(0);
 
         const char *cmd = argc > 1 ? argv[1] : "serve";
-        if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
-                return print_version();
+        for (int i = 1; i < argc; i++)
+                if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0)
+                        return print_version();
         if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
                 fputs(usage, stdout);
                 return GD_EXIT_OK;
