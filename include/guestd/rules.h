@@ -21,7 +21,15 @@ enum gd_rule_kind {
         GD_RULE_LANGUAGE,   /* BCP 47 */
         GD_RULE_BOOL,
         GD_RULE_OBJECT,     /* members checked against `members` */
-        GD_RULE_OBJECT_LIST /* array of at most `max` objects checked against `members`, no duplicates */
+        GD_RULE_OBJECT_LIST, /* array of at most `max` objects checked against `members`, no duplicates */
+        GD_RULE_INT,        /* integer in imin..imax */
+        GD_RULE_DECIMAL,    /* number or decimal string: at most `max` integer digits and `scale`
+                               decimals, value in imin..imax; normalized to canonical text */
+        GD_RULE_DATE,       /* YYYY-MM-DD between 1900-01-01 and 2100-12-31 */
+        GD_RULE_DATETIME,   /* RFC 3339 date-time */
+        GD_RULE_CURRENCY,   /* ISO 4217 */
+        GD_RULE_UUID,       /* lowercase UUID */
+        GD_RULE_COUNT_MAP,  /* object of at most `max` names (1..50 characters) → integer in imin..imax */
 };
 
 struct gd_rule {
@@ -31,6 +39,9 @@ struct gd_rule {
         bool required;
         const char *const *values;     /* ENUM: NULL-terminated */
         const struct gd_rule *members; /* OBJECT, OBJECT_LIST: terminated by an entry with name NULL */
+        long imin, imax;               /* INT, DECIMAL, COUNT_MAP values: both always given */
+        unsigned scale;                /* DECIMAL: most decimals accepted */
+        const char *dflt;              /* JSON text of the value normalize gives an absent member */
 };
 
 struct gd_rules_ctx {
@@ -48,7 +59,8 @@ size_t gd_rules_check(const json_t *obj, const struct gd_rule *rules, const char
 size_t gd_rules_check_names(const json_t *obj, const struct gd_rule *rules, const struct gd_rules_ctx *ctx,
                             struct gd_error *reterr);
 
-/* A new object with every rule's member: the given value, or false / [] / null by kind. */
+/* A new object with every rule's member: the given value (decimals as canonical text), else the
+ * rule's default, else false / [] / null by kind. */
 json_t *gd_rules_normalize(const json_t *obj, const struct gd_rule *rules);
 
 const struct gd_rule *gd_rules_find(const struct gd_rule *rules, const char *name);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "guestd/decimal.h"
 #include "guestd/rules.h"
 #include "guestd/validate.h"
 
@@ -127,6 +128,69 @@ static void check_object_list(const json_t *v, const struct gd_rule *r, const ch
         }
 }
 
+static void check_int(const json_t *v, const struct gd_rule *r, const char *ptr, struct gd_error *err)
+{
+        if (!json_is_integer(v))
+                gd_error_add_field(err, ptr, "must be a whole number");
+        else if (json_integer_value(v) < r->imin || json_integer_value(v) > r->imax)
+                gd_error_add_field(err, ptr, "must be from %ld to %ld", r->imin, r->imax);
+}
+
+static void check_decimal(const json_t *v, const struct gd_rule *r, const char *ptr, struct gd_error *err)
+{
+        char text[GD_DECIMAL_MAX];
+        switch (gd_decimal_parse(v, r->max, r->scale, text)) {
+        case GD_DECIMAL_NOT_A_NUMBER:
+                gd_error_add_field(err, ptr, "must be a number or a decimal string such as \"245.50\"");
+                return;
+        case GD_DECIMAL_TOO_MANY_DIGITS:
+                gd_error_add_field(err, ptr, "must have at most %u digits before the decimal point", r->max);
+                return;
+        case GD_DECIMAL_TOO_PRECISE:
+                gd_error_add_field(err, ptr, "must have at most %u decimals", r->scale);
+                return;
+        case GD_DECIMAL_OK:
+                break;
+        }
+        if (gd_decimal_compare_int(text, r->imin) < 0)
+                gd_error_add_field(err, ptr, "must be at least %ld", r->imin);
+        else if (gd_decimal_compare_int(text, r->imax) > 0)
+                gd_error_add_field(err, ptr, "must be at most %ld", r->imax);
+}
+
+static void check_date(const json_t *v, const char *ptr, struct gd_error *err)
+{
+        static const struct gd_date first = {1900, 1, 1}, last = {2100, 12, 31};
+        struct gd_date d;
+        if (!json_is_string(v) || !gd_date_parse(json_string_value(v), &d))
+                gd_error_add_field(err, ptr, "must be a date formatted YYYY-MM-DD");
+        else if (gd_date_compare(&d, &first) < 0 || gd_date_compare(&d, &last) > 0)
+                gd_error_add_field(err, ptr, "must be between 1900-01-01 and 2100-12-31");
+}
+
+static void check_count_map(const json_t *v, const struct gd_rule *r, const char *ptr, struct gd_error *err)
+{
+        if (!json_is_object(v)) {
+                gd_error_add_field(err, ptr, "must be an object of names and counts");
+                return;
+        }
+        if (json_object_size(v) > r->max) {
+                gd_error_add_field(err, ptr, "must hold at most %u names", r->max);
+                return;
+        }
+        const char *key;
+        json_t *count;
+        json_object_foreach ((json_t *) v, key, count) {
+                char at[GD_POINTER_MAX];
+                pointer_append(at, sizeof(at), ptr, key);
+                size_t len = gd_utf8_length(key);
+                if (len < 1 || len > 50 || gd_has_control_chars(key, false))
+                        gd_error_add_field(err, at, "names must be 1 to 50 characters");
+                else
+                        check_int(count, r, at, err);
+        }
+}
+
 static void check_value(const json_t *v, const struct gd_rule *r, const char *ptr, const struct gd_rules_ctx *ctx,
                         struct gd_error *err)
 {
@@ -165,6 +229,27 @@ static void check_value(const json_t *v, const struct gd_rule *r, const char *pt
                 break;
         case GD_RULE_OBJECT_LIST:
                 check_object_list(v, r, ptr, ctx, err);
+                break;
+        case GD_RULE_INT:
+                check_int(v, r, ptr, err);
+                break;
+        case GD_RULE_DECIMAL:
+                check_decimal(v, r, ptr, err);
+                break;
+        case GD_RULE_DATE:
+                check_date(v, ptr, err);
+                break;
+        case GD_RULE_DATETIME:
+                check_format(v, gd_valid_rfc3339, ptr, "an RFC 3339 date-time such as \"2026-05-01T19:30:00Z\"", err);
+                break;
+        case GD_RULE_CURRENCY:
+                check_format(v, gd_valid_currency, ptr, "an ISO 4217 currency code such as \"EUR\"", err);
+                break;
+        case GD_RULE_UUID:
+                check_format(v, gd_valid_uuid, ptr, "the id of an existing item", err);
+                break;
+        case GD_RULE_COUNT_MAP:
+                check_count_map(v, r, ptr, err);
                 break;
         }
 }
@@ -217,15 +302,27 @@ size_t gd_rules_check_names(const json_t *obj, const struct gd_rule *rules, cons
         return reterr->n_fields - before;
 }
 
+static json_t *normalized_value(const json_t *v, const struct gd_rule *r)
+{
+        if (!v || json_is_null(v)) {
+                if (r->dflt)
+                        return json_loads(r->dflt, JSON_DECODE_ANY, NULL);
+                return r->kind == GD_RULE_BOOL ? json_false() : r->kind == GD_RULE_OBJECT_LIST ? json_array() : json_null();
+        }
+        if (r->kind == GD_RULE_DECIMAL) {
+                char text[GD_DECIMAL_MAX];
+                if (gd_decimal_parse(v, r->max, r->scale, text) != GD_DECIMAL_OK)
+                        return json_null(); /* not reached for a validated document */
+                return json_string(text);
+        }
+        return json_deep_copy(v);
+}
+
 json_t *gd_rules_normalize(const json_t *obj, const struct gd_rule *rules)
 {
         json_t *out = json_object();
         for (const struct gd_rule *r = rules; out && r->name; r++) {
-                json_t *v = json_object_get(obj, r->name);
-                json_t *stored = v && !json_is_null(v)           ? json_deep_copy(v)
-                                 : r->kind == GD_RULE_BOOL        ? json_false()
-                                 : r->kind == GD_RULE_OBJECT_LIST ? json_array()
-                                                                  : json_null();
+                json_t *stored = normalized_value(json_object_get(obj, r->name), r);
                 if (json_object_set_new(out, r->name, stored) != 0) {
                         json_decref(out);
                         out = NULL;

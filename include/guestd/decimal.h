@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Exact decimals for money and rates: JSON numbers or strings in, canonical decimal text out (pure). */
+#ifndef GUESTD_DECIMAL_H
+#define GUESTD_DECIMAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define GD_DECIMAL_MAX 40
+
+enum gd_decimal_status {
+        GD_DECIMAL_OK,
+        GD_DECIMAL_NOT_A_NUMBER,   /* not a number, nor a string holding one */
+        GD_DECIMAL_TOO_MANY_DIGITS, /* more integer digits than allowed */
+        GD_DECIMAL_TOO_PRECISE,    /* more decimals than allowed (never rounded) */
+};
+
+/*
+ * Reads v as a decimal with at most max_int_digits integer digits and max_scale decimals.
+ * Strings must be [-]digits[.digits]. A JSON real is taken as the shortest decimal with at most
+ * max_scale decimals that is exactly that double, which is the number the client wrote whenever it
+ * has 15 significant digits or fewer. On success writes canonical text ("245.5", "-3", "0.25").
+ */
+enum gd_decimal_status gd_decimal_parse(const json_t *v, unsigned max_int_digits, unsigned max_scale,
+                                        char out[static GD_DECIMAL_MAX]);
+
+/* Compares canonical decimal text with a bound, exactly (no floating point): <0, 0, >0. */
+int gd_decimal_compare_int(const char *canonical, long bound);
+
+#endif

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Placeholder until written. */
+typedef int gd_placeholder_infer;
