@@ -9,7 +9,9 @@
 #include <stdint.h>
 
 #include "guestd/error.h"
+#include "guestd/infer.h"
 #include "guestd/role.h"
+#include "guestd/section.h"
 #include "guestd/sha256.h"
 
 struct gd_conn;
@@ -99,6 +101,40 @@ enum gd_err gd_db_guest_restore(struct gd_conn *c, const char *id, json_t **ret_
 /* Fills ret_items (new array) and ret_next ("" at the end: a key and an id, see cursor.h). */
 enum gd_err gd_db_guest_search(struct gd_conn *c, const struct gd_guest_search *s, json_t **ret_items,
                                char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr);
+
+/* ---- dossier sections (db/sections.c) ---- */
+
+/* Items come back as their API representation (one definition, in sql/0002). A guest that is
+ * unknown or soft-deleted, or an item of another guest, is GD_ERR_NOT_FOUND. A stay_id that is not
+ * one of the guest's stays is GD_ERR_INVALID on /stay_id; a second preference with the same
+ * (category, key) is GD_ERR_CONFLICT on /key. */
+enum gd_err gd_db_section_create(struct gd_conn *c, enum gd_section s, const char *guest_id, const json_t *doc,
+                                 json_t **ret_item, struct gd_error *reterr);
+enum gd_err gd_db_section_get(struct gd_conn *c, enum gd_section s, const char *guest_id, const char *item_id,
+                              json_t **ret_item, struct gd_error *reterr);
+enum gd_err gd_db_section_list(struct gd_conn *c, enum gd_section s, const char *guest_id, const char *after_key,
+                               const char *after_id, int limit, json_t **ret_items, char ret_next_key[64],
+                               char ret_next_id[64], struct gd_error *reterr);
+/* GD_ERR_PRECONDITION when the stored version is not expected_version. */
+enum gd_err gd_db_section_replace(struct gd_conn *c, enum gd_section s, const char *guest_id, const char *item_id,
+                                  long expected_version, const json_t *doc, json_t **ret_item,
+                                  struct gd_error *reterr);
+/* expected_version < 0 deletes unconditionally. */
+enum gd_err gd_db_section_delete(struct gd_conn *c, enum gd_section s, const char *guest_id, const char *item_id,
+                                 long expected_version, struct gd_error *reterr);
+
+/* The history the inference rules read: newest completed stays and dining charges. */
+enum gd_err gd_db_infer_facts(struct gd_conn *c, const char *guest_id, struct gd_stay_fact *stays,
+                              size_t *ret_n_stays, struct gd_dining_fact *dining, size_t *ret_n_dining,
+                              struct gd_error *reterr);
+/* Makes the guest's inferred preferences exactly `items` (others are never touched). */
+enum gd_err gd_db_infer_apply(struct gd_conn *c, const char *guest_id, const struct gd_inferred *items, size_t n,
+                              struct gd_error *reterr);
+
+/* ---- reports (db/sections.c) ---- */
+/* first_day and last_day are valid YYYY-MM-DD dates, first_day <= last_day. */
+enum gd_err gd_db_complaint_report(struct gd_conn *c, const char *first_day, const char *last_day, json_t **ret,
+                                   struct gd_error *reterr);
 
 /* ---- API keys (db/apikeys.c) ---- */
 

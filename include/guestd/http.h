@@ -46,6 +46,7 @@ struct gd_route {
         unsigned roles;      /* GD_ROLE_BIT()s; GD_ROLES_PUBLIC needs no key; admin may do everything */
         enum gd_route_body body;
         bool needs_db;
+        int arg; /* handler-specific: the enum gd_section of a section route */
 };
 
 #define GD_MAX_PATH_PARAMS 2
@@ -141,6 +142,28 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
 /* True when the If-Match header allows writing over `version` (absent header: true). */
 bool gd_if_match_allows(struct gd_req *req, long version, bool *ret_present);
 void gd_reply_set_etag(struct gd_reply *reply, long version);
+
+/* ---- write.c: the read → check → merge → validate → write cycle shared by every resource ---- */
+struct gd_write_ops {
+        /* the stored item, as the API shows it (with "version") */
+        enum gd_err (*load)(struct gd_req *req, json_t **ret_current, struct gd_error *reterr);
+        /* its writable members, normalized: the document a write replaces */
+        json_t *(*writable)(struct gd_req *req, const json_t *current);
+        /* the patch as it takes effect (NULL: the body as sent) */
+        json_t *(*effective_patch)(struct gd_req *req, const json_t *current, const json_t *patch);
+        enum gd_err (*validate)(struct gd_req *req, const json_t *merged, const json_t *current,
+                                struct gd_error *reterr);
+        enum gd_err (*store)(struct gd_req *req, long version, const json_t *doc, json_t **ret_item,
+                             struct gd_error *reterr);
+        enum gd_err (*remove)(struct gd_req *req, long version, struct gd_error *reterr);
+};
+/* Merge-patches the item with req->json: If-Match (412), validation of the whole result (422), a
+ * write only if something changed and only over the version read (a lost race is redone). */
+enum gd_err gd_write_patch(struct gd_req *req, const struct gd_write_ops *ops, json_t **ret_item,
+                           struct gd_error *reterr);
+/* Deletes the item, over the If-Match version when one is given. */
+enum gd_err gd_write_delete(struct gd_req *req, const struct gd_write_ops *ops, struct gd_error *reterr);
+long gd_item_version(const json_t *item);
 
 /* ---- log.c ---- */
 void gd_log(const struct gd_app *app, enum gd_log_level level, const char *msg, json_t *fields_new);

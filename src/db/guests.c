@@ -31,6 +31,10 @@ enum {
         COL_UPDATED_AT_US,
         COL_EXTERNAL_REFS,
         COL_RANK, /* only in guest_search_q */
+        COL_STATS, /* the card parts, only in guest_get */
+        COL_PREFERENCES,
+        COL_SPECIAL_DATES,
+        COL_RECENT_STAYS,
 };
 
 static json_t *text_or_null(const PGresult *r, int row, int col)
@@ -78,6 +82,18 @@ static json_t *guest_from_row(const PGresult *r, int row)
                          "updated_at", text_or_null(r, row, COL_UPDATED_AT));
 }
 
+/* Basic info plus, when the result has them, the parts of the profile card. */
+static json_t *card_from_row(const PGresult *r, int row)
+{
+        json_t *g = guest_from_row(r, row);
+        if (g && PQnfields(r) > COL_RECENT_STAYS) {
+                const char *const names[] = {"stats", "preferences", "special_dates", "recent_stays"};
+                for (int i = 0; i < 4; i++)
+                        json_object_set_new(g, names[i], jsonb_or_null(r, row, COL_STATS + i));
+        }
+        return g;
+}
+
 /* One guest out of a result, or NOT_FOUND for an empty one. Clears r. */
 static enum gd_err single_guest(PGresult *r, json_t **ret_guest, struct gd_error *reterr)
 {
@@ -85,7 +101,7 @@ static enum gd_err single_guest(PGresult *r, json_t **ret_guest, struct gd_error
         if (PQntuples(r) == 0) {
                 e = gd_error_set(reterr, GD_ERR_NOT_FOUND, "No guest has this id.");
         } else {
-                json_t *g = guest_from_row(r, 0);
+                json_t *g = card_from_row(r, 0);
                 if (g)
                         *ret_guest = g;
                 else
@@ -93,6 +109,15 @@ static enum gd_err single_guest(PGresult *r, json_t **ret_guest, struct gd_error
         }
         PQclear(r);
         return e;
+}
+
+/* A write answers with the whole card, read back once the write succeeded. Clears r. */
+static enum gd_err card_after_write(struct gd_conn *c, PGresult *r, json_t **ret_guest, struct gd_error *reterr)
+{
+        char id[40];
+        snprintf(id, sizeof(id), "%s", PQntuples(r) ? PQgetvalue(r, 0, COL_ID) : "");
+        PQclear(r);
+        return gd_db_guest_get(c, id, ret_guest, reterr);
 }
 
 /* Lists which of `refs` belong to a guest other than `owner`, as 409 field errors. */
@@ -134,7 +159,7 @@ enum gd_err gd_db_guest_create(struct gd_conn *c, const json_t *doc, json_t **re
                 return report_ref_clashes(c, json_object_get(doc, "external_refs"), NULL, reterr);
         if (e != GD_OK)
                 return e;
-        return single_guest(r, ret_guest, reterr);
+        return card_after_write(c, r, ret_guest, reterr);
 }
 
 enum gd_err gd_db_guest_get(struct gd_conn *c, const char *id, json_t **ret_guest, struct gd_error *reterr)
@@ -180,7 +205,7 @@ enum gd_err gd_db_guest_replace(struct gd_conn *c, const char *id, long expected
                 PQclear(r);
                 return why_unchanged(c, id, reterr);
         }
-        return single_guest(r, ret_guest, reterr);
+        return card_after_write(c, r, ret_guest, reterr);
 }
 
 enum gd_err gd_db_guest_soft_delete(struct gd_conn *c, const char *id, long expected_version,
@@ -206,7 +231,7 @@ enum gd_err gd_db_guest_restore(struct gd_conn *c, const char *id, json_t **ret_
         if (e != GD_OK)
                 return e;
         if (PQntuples(r) == 1)
-                return single_guest(r, ret_guest, reterr);
+                return card_after_write(c, r, ret_guest, reterr);
         PQclear(r);
         e = why_unchanged(c, id, reterr);
         if (e == GD_ERR_PRECONDITION) /* it exists and is live */

@@ -56,6 +56,82 @@
         "      * interval '1 microsecond', $8::uuid))"                                                      \
         " ORDER BY g.updated_at, g.id LIMIT $9::int"
 
+/* The card parts beside basic info: statistics, preferences, special dates, the newest stays. */
+#define CARD_COLUMNS(g)                                                                                     \
+        "guest_stats_json(st)::text,"                                                                       \
+        " (SELECT coalesce(json_agg(preference_json(p) ORDER BY p.category, p.key), '[]')"                  \
+        "   FROM preference p WHERE p.guest_id = " g ".id)::text,"                                          \
+        " (SELECT coalesce(json_agg(special_date_json(d) ORDER BY to_char(d.date, 'MM-DD'), d.id), '[]')"   \
+        "   FROM special_date d WHERE d.guest_id = " g ".id)::text,"                                        \
+        " (SELECT coalesce(json_agg(stay_json(r) ORDER BY r.check_in DESC, r.id DESC), '[]')"               \
+        "   FROM (SELECT * FROM stay x WHERE x.guest_id = " g ".id"                                         \
+        "         ORDER BY x.check_in DESC, x.id DESC LIMIT 5) r)::text"
+
+/*
+ * Section items: $1 guest id. The guest must be live (not soft-deleted). Each statement returns
+ * the item's JSON (the <table>_json() function of sql/0002) and its version.
+ */
+#define LIVE_GUEST(t) " JOIN guest g ON g.id = " t ".guest_id AND g.deleted_at IS NULL"
+
+#define SECTION_INSERT(table, columns, record)                                                              \
+        "INSERT INTO " table " AS t (guest_id, " columns ") SELECT g.id, " columns                          \
+        " FROM guest g, jsonb_to_record($2::jsonb) AS r(" record ")"                                        \
+        " WHERE g.id = $1::uuid AND g.deleted_at IS NULL RETURNING " table "_json(t)::text, t.version"
+
+#define SECTION_GET(table)                                                                                  \
+        "SELECT " table "_json(t)::text, t.version FROM " table " t" LIVE_GUEST("t")                        \
+        " WHERE t.guest_id = $1::uuid AND t.id = $2::uuid"
+
+/* Newest first; the cursor key is the sort column as an integer (key_expr) and back (key_param). */
+#define SECTION_LIST(table, sort_col, key_expr, key_param)                                                  \
+        "SELECT " table "_json(t)::text, (" key_expr ")::text, t.id::text FROM " table " t"                 \
+        " WHERE t.guest_id = $1::uuid AND ($2::bigint IS NULL OR (t." sort_col ", t.id) < (" key_param      \
+        ", $3::uuid)) ORDER BY t." sort_col " DESC, t.id DESC LIMIT $4::int"
+
+#define MICROS(col) "extract(epoch FROM t." col ") * 1000000"
+#define FROM_MICROS "timestamptz 'epoch' + $2::bigint * interval '1 microsecond'"
+
+/* $3 expected version, $4 the normalized item. */
+#define SECTION_UPDATE(table, columns, record, extra)                                                       \
+        "UPDATE " table " t SET (" columns ") = (SELECT " columns " FROM jsonb_to_record($4::jsonb) AS r("  \
+        record ")), version = t.version + 1, updated_at = now()" extra " FROM guest g"                     \
+        " WHERE g.id = t.guest_id AND g.deleted_at IS NULL AND t.guest_id = $1::uuid AND t.id = $2::uuid"  \
+        " AND t.version = $3::int RETURNING " table "_json(t)::text, t.version"
+
+#define SECTION_DELETE(table)                                                                               \
+        "DELETE FROM " table " t USING guest g WHERE g.id = t.guest_id AND g.deleted_at IS NULL"            \
+        " AND t.guest_id = $1::uuid AND t.id = $2::uuid AND ($3::int IS NULL OR t.version = $3::int)"       \
+        " RETURNING t.version"
+
+#define STAY_COLUMNS                                                                                        \
+        "check_in, check_out, status, room_type, room_number, booking_channel, purpose, adults, children, "   \
+        "rate_amount, currency, amenities_used, external_ref"
+#define STAY_RECORD                                                                                         \
+        "check_in date, check_out date, status text, room_type text, room_number text, booking_channel text, " \
+        "purpose text, adults int, children int, rate_amount numeric, currency text, amenities_used jsonb, "   \
+        "external_ref text"
+
+#define CONSUMPTION_COLUMNS                                                                                 \
+        "occurred_at, category, dining_type, covers, amount, currency, discount_rate, payment_method, "       \
+        "payment_status, revenue, stay_id, description"
+#define CONSUMPTION_RECORD                                                                                  \
+        "occurred_at timestamptz, category text, dining_type text, covers int, amount numeric, currency text, " \
+        "discount_rate numeric, payment_method text, payment_status text, revenue numeric, stay_id uuid, "    \
+        "description text"
+
+#define PREFERENCE_COLUMNS "category, key, value, source, note"
+#define PREFERENCE_RECORD "category text, key text, value text, source text, note text"
+
+#define SPECIAL_DATE_COLUMNS "kind, date, label"
+#define SPECIAL_DATE_RECORD "kind text, date date, label text"
+
+#define COMPLAINT_COLUMNS                                                                                   \
+        "received_at, stay_id, category, severity, description, status, resolution, compensation_amount, "    \
+        "compensation_currency, feedback_score"
+#define COMPLAINT_RECORD                                                                                    \
+        "received_at timestamptz, stay_id uuid, category text, severity text, description text, status text, " \
+        "resolution text, compensation_amount numeric, compensation_currency text, feedback_score int"
+
 const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
         [GD_STMT_GUEST_INSERT] = {"guest_insert",
                 "WITH doc AS (SELECT $1::jsonb AS d),"
@@ -66,8 +142,85 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 " SELECT " GUEST_COLUMNS("g") ", " INPUT_REFS " FROM g", 1},
 
         [GD_STMT_GUEST_GET] = {"guest_get",
-                "SELECT " GUEST_COLUMNS("g") ", " GUEST_REFS("g")
-                " FROM guest g WHERE g.id = $1::uuid AND g.deleted_at IS NULL", 1},
+                "SELECT " GUEST_COLUMNS("g") ", " GUEST_REFS("g") ", NULL, " CARD_COLUMNS("g")
+                " FROM guest g LEFT JOIN guest_stats st ON st.guest_id = g.id"
+                " WHERE g.id = $1::uuid AND g.deleted_at IS NULL", 1},
+
+        [GD_STMT_GUEST_LIVE] = {"guest_live",
+                "SELECT 1 FROM guest WHERE id = $1::uuid AND deleted_at IS NULL", 1},
+
+        [GD_STMT_STAY_INSERT] = {"stay_insert", SECTION_INSERT("stay", STAY_COLUMNS, STAY_RECORD), 2},
+        [GD_STMT_STAY_GET] = {"stay_get", SECTION_GET("stay"), 2},
+        [GD_STMT_STAY_LIST] = {"stay_list",
+                SECTION_LIST("stay", "check_in", "t.check_in - date '1970-01-01'", "date '1970-01-01' + $2::int"), 4},
+        [GD_STMT_STAY_UPDATE] = {"stay_update", SECTION_UPDATE("stay", STAY_COLUMNS, STAY_RECORD, ""), 4},
+        [GD_STMT_STAY_DELETE] = {"stay_delete", SECTION_DELETE("stay"), 3},
+
+        [GD_STMT_CONSUMPTION_INSERT] = {"consumption_insert",
+                SECTION_INSERT("consumption", CONSUMPTION_COLUMNS, CONSUMPTION_RECORD), 2},
+        [GD_STMT_CONSUMPTION_GET] = {"consumption_get", SECTION_GET("consumption"), 2},
+        [GD_STMT_CONSUMPTION_LIST] = {"consumption_list",
+                SECTION_LIST("consumption", "occurred_at", MICROS("occurred_at"), FROM_MICROS), 4},
+        [GD_STMT_CONSUMPTION_UPDATE] = {"consumption_update",
+                SECTION_UPDATE("consumption", CONSUMPTION_COLUMNS, CONSUMPTION_RECORD, ""), 4},
+        [GD_STMT_CONSUMPTION_DELETE] = {"consumption_delete", SECTION_DELETE("consumption"), 3},
+
+        /* preference_create() lets a new entry replace an inferred one (sql/0002) */
+        [GD_STMT_PREFERENCE_INSERT] = {"preference_insert",
+                "SELECT preference_json(t)::text, t.version FROM preference_create($1::uuid, $2::jsonb) t", 2},
+        [GD_STMT_PREFERENCE_GET] = {"preference_get", SECTION_GET("preference"), 2},
+        [GD_STMT_PREFERENCE_LIST] = {"preference_list",
+                SECTION_LIST("preference", "created_at", MICROS("created_at"), FROM_MICROS), 4},
+        /* evidence belongs to inferred entries only: a human's edit drops it */
+        [GD_STMT_PREFERENCE_UPDATE] = {"preference_update",
+                SECTION_UPDATE("preference", PREFERENCE_COLUMNS, PREFERENCE_RECORD,
+                               ", evidence = CASE WHEN $4::jsonb ->> 'source' = 'inferred' THEN t.evidence END"), 4},
+        [GD_STMT_PREFERENCE_DELETE] = {"preference_delete", SECTION_DELETE("preference"), 3},
+
+        [GD_STMT_SPECIAL_DATE_INSERT] = {"special_date_insert",
+                SECTION_INSERT("special_date", SPECIAL_DATE_COLUMNS, SPECIAL_DATE_RECORD), 2},
+        [GD_STMT_SPECIAL_DATE_GET] = {"special_date_get", SECTION_GET("special_date"), 2},
+        [GD_STMT_SPECIAL_DATE_LIST] = {"special_date_list",
+                SECTION_LIST("special_date", "created_at", MICROS("created_at"), FROM_MICROS), 4},
+        [GD_STMT_SPECIAL_DATE_UPDATE] = {"special_date_update",
+                SECTION_UPDATE("special_date", SPECIAL_DATE_COLUMNS, SPECIAL_DATE_RECORD, ""), 4},
+        [GD_STMT_SPECIAL_DATE_DELETE] = {"special_date_delete", SECTION_DELETE("special_date"), 3},
+
+        /* received_at defaults to now; resolved_at is stamped the first time the status reaches
+         * resolved or closed (the status never moves back, see domain/section.c) */
+        [GD_STMT_COMPLAINT_INSERT] = {"complaint_insert",
+                "INSERT INTO complaint AS t (guest_id, " COMPLAINT_COLUMNS ", resolved_at)"
+                " SELECT g.id, coalesce(r.received_at, now()), r.stay_id, r.category, r.severity, r.description,"
+                " r.status, r.resolution, r.compensation_amount, r.compensation_currency, r.feedback_score,"
+                " CASE WHEN r.status IN ('resolved', 'closed') THEN now() END"
+                " FROM guest g, jsonb_to_record($2::jsonb) AS r(" COMPLAINT_RECORD ")"
+                " WHERE g.id = $1::uuid AND g.deleted_at IS NULL RETURNING complaint_json(t)::text, t.version", 2},
+        [GD_STMT_COMPLAINT_GET] = {"complaint_get", SECTION_GET("complaint"), 2},
+        [GD_STMT_COMPLAINT_LIST] = {"complaint_list",
+                SECTION_LIST("complaint", "received_at", MICROS("received_at"), FROM_MICROS), 4},
+        [GD_STMT_COMPLAINT_UPDATE] = {"complaint_update",
+                "UPDATE complaint t SET (" COMPLAINT_COLUMNS ") = (SELECT coalesce(r.received_at, t.received_at),"
+                " r.stay_id, r.category, r.severity, r.description, r.status, r.resolution, r.compensation_amount,"
+                " r.compensation_currency, r.feedback_score FROM jsonb_to_record($4::jsonb) AS r(" COMPLAINT_RECORD
+                ")), resolved_at = CASE WHEN $4::jsonb ->> 'status' IN ('resolved', 'closed')"
+                " THEN coalesce(t.resolved_at, now()) END, version = t.version + 1, updated_at = now() FROM guest g"
+                " WHERE g.id = t.guest_id AND g.deleted_at IS NULL AND t.guest_id = $1::uuid AND t.id = $2::uuid"
+                " AND t.version = $3::int RETURNING complaint_json(t)::text, t.version", 4},
+        [GD_STMT_COMPLAINT_DELETE] = {"complaint_delete", SECTION_DELETE("complaint"), 3},
+
+        /* the newest completed stays: room type, party size, amenities used at least once */
+        [GD_STMT_INFER_STAY_FACTS] = {"infer_stay_facts",
+                "SELECT coalesce(s.room_type, ''), s.adults + s.children,"
+                " coalesce((SELECT json_agg(a.key ORDER BY a.key) FROM jsonb_each(s.amenities_used) a"
+                "   WHERE jsonb_typeof(a.value) = 'number' AND (a.value)::numeric > 0), '[]')::text"
+                " FROM stay s WHERE s.guest_id = $1::uuid AND s.status = 'completed'"
+                " ORDER BY s.check_in DESC, s.id DESC LIMIT $2::int", 2},
+        [GD_STMT_INFER_DINING_FACTS] = {"infer_dining_facts",
+                "SELECT c.dining_type FROM consumption c WHERE c.guest_id = $1::uuid AND c.category = 'dining'"
+                " AND c.dining_type IS NOT NULL ORDER BY c.occurred_at DESC, c.id DESC LIMIT $2::int", 2},
+        [GD_STMT_INFER_APPLY] = {"infer_apply", "SELECT apply_inferred_preferences($1::uuid, $2::jsonb)", 2},
+
+        [GD_STMT_COMPLAINT_REPORT] = {"complaint_report", "SELECT complaint_report($1::date, $2::date)::text", 2},
 
         /* The references are replaced by difference, so an unchanged one is never deleted and
          * re-inserted within one statement (which would race the unique check). */

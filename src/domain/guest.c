@@ -5,6 +5,7 @@
 
 #include "guestd/guest.h"
 #include "guestd/rules.h"
+#include "guestd/section.h"
 
 static const char *const genders[] = {"female", "male", "other", "unknown", NULL};
 static const char *const document_types[] = {"passport", "national_id", "driving_licence", "residence_permit",
@@ -122,5 +123,14 @@ void gd_guest_mask(json_t *guest, enum gd_role role)
         if (!json_is_true(json_object_get(guest, "marketing_consent"))) {
                 json_object_del(guest, "phone");
                 json_object_del(guest, "email");
+        }
+
+        /* The profile card: no stay history, and no health or belief preferences. */
+        json_object_del(guest, "recent_stays");
+        json_t *preferences = json_object_get(guest, "preferences");
+        for (size_t i = json_array_size(preferences); i-- > 0;) {
+                const char *category = json_string_value(json_object_get(json_array_get(preferences, i), "category"));
+                if (gd_preference_category_is_sensitive(category))
+                        json_array_remove(preferences, i);
         }
 }

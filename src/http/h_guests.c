@@ -8,9 +8,6 @@
 #include "guestd/validate.h"
 #include "handlers.h"
 
-/* A write that lost a race with another one (no If-Match given) is simply redone. */
-#define MAX_WRITE_ATTEMPTS 3
-
 /* Ids of any other shape cannot exist: answer 404 before asking the database. */
 static enum gd_err guest_id(struct gd_req *req, const char **ret, struct gd_error *reterr)
 {
@@ -20,15 +17,10 @@ static enum gd_err guest_id(struct gd_req *req, const char **ret, struct gd_erro
         return GD_OK;
 }
 
-static long guest_version(const json_t *guest)
-{
-        return (long) json_integer_value(json_object_get(guest, "version"));
-}
-
 /* Fills reply with one guest as the caller's role may see it. Takes guest. */
 static enum gd_err reply_guest(struct gd_req *req, struct gd_reply *reply, unsigned status, json_t *guest)
 {
-        gd_reply_set_etag(reply, guest_version(guest));
+        gd_reply_set_etag(reply, gd_item_version(guest));
         gd_guest_mask(guest, req->who.role);
         reply->status = status;
         reply->body = guest;
@@ -64,86 +56,61 @@ GD_HANDLER(gd_h_guest_get)
         return e != GD_OK ? e : reply_guest(req, reply, 200, guest);
 }
 
-/* Reads the guest, applies the merge patch, validates the result and writes it if the stored
- * version is still the one read: the whole document is checked, exactly as on create. */
-static enum gd_err patch_once(struct gd_req *req, const char *id, json_t **ret_guest, bool *ret_conditional,
-                              struct gd_error *reterr)
-{
-        json_t *current = NULL, *stored = NULL, *merged = NULL, *doc = NULL;
-        enum gd_err e = gd_db_guest_get(req->db, id, &current, reterr);
-        if (e != GD_OK)
-                return e;
-        long version = guest_version(current);
-        if (!gd_if_match_allows(req, version, ret_conditional)) {
-                e = gd_error_set(reterr, GD_ERR_PRECONDITION, "The guest has changed since the version in If-Match.");
-                goto out;
-        }
-        stored = gd_guest_normalize(current);
-        merged = stored ? gd_json_merge_patch(stored, req->json) : NULL;
-        if (!merged) {
-                e = gd_error_set(reterr, GD_ERR_NOMEM, NULL);
-                goto out;
-        }
-        struct gd_date today = gd_date_from_unix(req->now);
-        e = gd_guest_validate(merged, &today, reterr);
-        if (e != GD_OK)
-                goto out;
-        doc = gd_guest_normalize(merged);
-        if (!doc) {
-                e = gd_error_set(reterr, GD_ERR_NOMEM, NULL);
-        } else if (json_equal(doc, stored)) {
-                /* nothing changes: no write, and the version (the ETag) stays */
-                *ret_guest = json_incref(current);
-        } else {
-                e = gd_db_guest_replace(req->db, id, version, doc, ret_guest, reterr);
-        }
-out:
-        json_decref(doc);
-        json_decref(merged);
-        json_decref(stored);
-        json_decref(current);
-        return e;
-}
-
-GD_HANDLER(gd_h_guest_patch)
+static enum gd_err load_guest(struct gd_req *req, json_t **ret_current, struct gd_error *reterr)
 {
         const char *id = NULL;
         enum gd_err e = guest_id(req, &id, reterr);
-        if (e == GD_OK)
-                e = gd_guest_check_patch(req->json, reterr);
-        if (e != GD_OK)
-                return e;
+        return e != GD_OK ? e : gd_db_guest_get(req->db, id, ret_current, reterr);
+}
+
+static json_t *guest_writable(struct gd_req *req, const json_t *current)
+{
+        (void) req;
+        return gd_guest_normalize(current);
+}
+
+static enum gd_err validate_guest(struct gd_req *req, const json_t *merged, const json_t *current,
+                                  struct gd_error *reterr)
+{
+        (void) current;
+        struct gd_date today = gd_date_from_unix(req->now);
+        return gd_guest_validate(merged, &today, reterr);
+}
+
+static enum gd_err store_guest(struct gd_req *req, long version, const json_t *doc, json_t **ret_item,
+                               struct gd_error *reterr)
+{
+        return gd_db_guest_replace(req->db, req->params[0], version, doc, ret_item, reterr);
+}
+
+static enum gd_err soft_delete_guest(struct gd_req *req, long version, struct gd_error *reterr)
+{
+        return gd_db_guest_soft_delete(req->db, req->params[0], version, reterr);
+}
+
+static const struct gd_write_ops guest_ops = {
+        .load = load_guest,
+        .writable = guest_writable,
+        .validate = validate_guest,
+        .store = store_guest,
+        .remove = soft_delete_guest,
+};
+
+GD_HANDLER(gd_h_guest_patch)
+{
         json_t *guest = NULL;
-        bool conditional = false;
-        for (int attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-                e = patch_once(req, id, &guest, &conditional, reterr);
-                if (e != GD_ERR_PRECONDITION || conditional)
-                        break;
-        }
-        if (e == GD_ERR_PRECONDITION && !conditional)
-                e = gd_error_set(reterr, GD_ERR_CONFLICT, "The guest is being changed by someone else; retry.");
+        enum gd_err e = gd_guest_check_patch(req->json, reterr);
+        if (e == GD_OK)
+                e = gd_write_patch(req, &guest_ops, &guest, reterr);
         return e != GD_OK ? e : reply_guest(req, reply, 200, guest);
 }
 
 GD_HANDLER(gd_h_guest_delete)
 {
-        const char *id = NULL;
-        json_t *current = NULL;
-        enum gd_err e = guest_id(req, &id, reterr);
+        enum gd_err e = gd_write_delete(req, &guest_ops, reterr);
         if (e == GD_OK)
-                e = gd_db_guest_get(req->db, id, &current, reterr);
-        if (e != GD_OK)
-                return e;
-        bool conditional;
-        long version = guest_version(current);
-        json_decref(current);
-        if (!gd_if_match_allows(req, version, &conditional))
-                return gd_error_set(reterr, GD_ERR_PRECONDITION, "The guest has changed since the version in If-Match.");
-        e = gd_db_guest_soft_delete(req->db, id, conditional ? version : -1, reterr);
-        if (e != GD_OK)
-                return e;
-        reply->status = 204;
-        return GD_OK;
+                reply->status = 204;
+        return e;
 }
 
 GD_HANDLER(gd_h_guest_restore)

@@ -14,6 +14,14 @@ GD_HANDLER(gd_h_guest_patch);
 GD_HANDLER(gd_h_guest_delete);
 GD_HANDLER(gd_h_guest_restore);
 
+GD_HANDLER(gd_h_section_create);
+GD_HANDLER(gd_h_section_list);
+GD_HANDLER(gd_h_section_get);
+GD_HANDLER(gd_h_section_patch);
+GD_HANDLER(gd_h_section_delete);
+
+GD_HANDLER(gd_h_report_complaints);
+
 GD_HANDLER(gd_h_api_key_create);
 GD_HANDLER(gd_h_api_key_list);
 GD_HANDLER(gd_h_api_key_revoke);

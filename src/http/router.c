@@ -6,21 +6,38 @@
 
 #define ROLE(r) GD_ROLE_BIT(GD_ROLE_##r)
 
+/* The five routes of one dossier section. */
+#define SECTION_ROUTES(path, section, roles)                                                                \
+        {"POST", "/v1/guests/{id}/" path, gd_h_section_create, roles, GD_BODY_JSON, true, section},         \
+        {"GET", "/v1/guests/{id}/" path, gd_h_section_list, roles, GD_BODY_NONE, true, section},            \
+        {"GET", "/v1/guests/{id}/" path "/{item_id}", gd_h_section_get, roles, GD_BODY_NONE, true, section}, \
+        {"PATCH", "/v1/guests/{id}/" path "/{item_id}", gd_h_section_patch, roles, GD_BODY_MERGE_PATCH, true, \
+         section},                                                                                          \
+        {"DELETE", "/v1/guests/{id}/" path "/{item_id}", gd_h_section_delete, roles, GD_BODY_NONE, true, section}
+
 const struct gd_route gd_routes[] = {
-        {"GET", "/healthz", gd_h_healthz, GD_ROLES_PUBLIC, GD_BODY_NONE, false},
-        {"GET", "/readyz", gd_h_readyz, GD_ROLES_PUBLIC, GD_BODY_NONE, true},
-        {"GET", "/openapi.json", gd_h_openapi, GD_ROLES_PUBLIC, GD_BODY_NONE, false},
+        {"GET", "/healthz", gd_h_healthz, GD_ROLES_PUBLIC, GD_BODY_NONE, false, 0},
+        {"GET", "/readyz", gd_h_readyz, GD_ROLES_PUBLIC, GD_BODY_NONE, true, 0},
+        {"GET", "/openapi.json", gd_h_openapi, GD_ROLES_PUBLIC, GD_BODY_NONE, false, 0},
 
-        {"POST", "/v1/guests", gd_h_guest_create, ROLE(FRONTDESK), GD_BODY_JSON, true},
-        {"GET", "/v1/guests", gd_h_guest_search, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true},
-        {"GET", "/v1/guests/{id}", gd_h_guest_get, ROLE(FRONTDESK) | ROLE(MARKETING) | ROLE(OPS), GD_BODY_NONE, true},
-        {"PATCH", "/v1/guests/{id}", gd_h_guest_patch, ROLE(FRONTDESK), GD_BODY_MERGE_PATCH, true},
-        {"DELETE", "/v1/guests/{id}", gd_h_guest_delete, ROLE(FRONTDESK), GD_BODY_NONE, true},
-        {"POST", "/v1/guests/{id}/restore", gd_h_guest_restore, ROLE(OPS), GD_BODY_NONE, true},
+        {"POST", "/v1/guests", gd_h_guest_create, ROLE(FRONTDESK), GD_BODY_JSON, true, 0},
+        {"GET", "/v1/guests", gd_h_guest_search, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true, 0},
+        {"GET", "/v1/guests/{id}", gd_h_guest_get, ROLE(FRONTDESK) | ROLE(MARKETING) | ROLE(OPS), GD_BODY_NONE, true, 0},
+        {"PATCH", "/v1/guests/{id}", gd_h_guest_patch, ROLE(FRONTDESK), GD_BODY_MERGE_PATCH, true, 0},
+        {"DELETE", "/v1/guests/{id}", gd_h_guest_delete, ROLE(FRONTDESK), GD_BODY_NONE, true, 0},
+        {"POST", "/v1/guests/{id}/restore", gd_h_guest_restore, ROLE(OPS), GD_BODY_NONE, true, 0},
 
-        {"POST", "/v1/api-keys", gd_h_api_key_create, ROLE(ADMIN), GD_BODY_JSON, true},
-        {"GET", "/v1/api-keys", gd_h_api_key_list, ROLE(ADMIN), GD_BODY_NONE, true},
-        {"DELETE", "/v1/api-keys/{id}", gd_h_api_key_revoke, ROLE(ADMIN), GD_BODY_NONE, true},
+        SECTION_ROUTES("stays", GD_SECTION_STAYS, ROLE(FRONTDESK)),
+        SECTION_ROUTES("consumptions", GD_SECTION_CONSUMPTIONS, ROLE(FRONTDESK)),
+        SECTION_ROUTES("preferences", GD_SECTION_PREFERENCES, ROLE(FRONTDESK)),
+        SECTION_ROUTES("special-dates", GD_SECTION_SPECIAL_DATES, ROLE(FRONTDESK)),
+        SECTION_ROUTES("complaints", GD_SECTION_COMPLAINTS, ROLE(FRONTDESK) | ROLE(OPS)),
+
+        {"GET", "/v1/reports/complaints", gd_h_report_complaints, ROLE(OPS), GD_BODY_NONE, true, 0},
+
+        {"POST", "/v1/api-keys", gd_h_api_key_create, ROLE(ADMIN), GD_BODY_JSON, true, 0},
+        {"GET", "/v1/api-keys", gd_h_api_key_list, ROLE(ADMIN), GD_BODY_NONE, true, 0},
+        {"DELETE", "/v1/api-keys/{id}", gd_h_api_key_revoke, ROLE(ADMIN), GD_BODY_NONE, true, 0},
 };
 const size_t gd_routes_len = sizeof(gd_routes) / sizeof(gd_routes[0]);
 
