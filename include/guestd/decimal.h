@@ -17,9 +17,11 @@ enum gd_decimal_status {
 
 /*
  * Reads v as a decimal with at most max_int_digits integer digits and max_scale decimals.
- * Strings must be [-]digits[.digits]. A JSON real is taken as the shortest decimal with at most
- * max_scale decimals that is exactly that double, which is the number the client wrote whenever it
- * has 15 significant digits or fewer. On success writes canonical text ("245.5", "-3", "0.25").
+ * Strings must be [-]digits[.digits] and are kept as written ("245.50" stays "245.50"). A JSON
+ * number reaches us as a double, so it is taken as the shortest decimal with at most max_scale
+ * decimals that is exactly that double: the number the client wrote whenever it has 15
+ * significant digits or fewer (a longer one may read as a nearby shorter value: exact amounts
+ * that long must be sent as strings). On success writes the decimal text ("245.5", "-3").
  */
 enum gd_decimal_status gd_decimal_parse(const json_t *v, unsigned max_int_digits, unsigned max_scale,
                                         char out[static GD_DECIMAL_MAX]);

@@ -4,6 +4,7 @@
 #define GUESTD_SECTION_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "guestd/date.h"
 #include "guestd/error.h"

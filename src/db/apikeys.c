@@ -67,39 +67,27 @@ enum gd_err gd_db_apikey_create(struct gd_conn *c, const char *name, enum gd_rol
         return GD_OK;
 }
 
+/* The public view of a key (apikey_list columns): never the digest. */
+static json_t *key_from_row(const PGresult *r, int i)
+{
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", PQgetvalue(r, i, 0), "name", PQgetvalue(r, i, 1),
+                         "role", PQgetvalue(r, i, 2), "prefix", PQgetvalue(r, i, 3), "created_at",
+                         PQgetvalue(r, i, 4), "revoked_at",
+                         PQgetisnull(r, i, 5) ? json_null() : json_string(PQgetvalue(r, i, 5)));
+}
+
 enum gd_err gd_db_apikey_list(struct gd_conn *c, const char *after_key, const char *after_id, int limit,
                               json_t **ret_items, char ret_next_key[64], char ret_next_id[64],
                               struct gd_error *reterr)
 {
         char lim[16];
-        snprintf(lim, sizeof(lim), "%d", limit + 1);
+        gd_db_limit_plus_one(limit, lim);
         const char *params[] = {after_key, after_id, lim};
         PGresult *r = NULL;
         enum gd_err e = gd_db_exec(c, GD_STMT_APIKEY_LIST, params, &r, reterr);
         if (e != GD_OK)
                 return e;
-        json_t *items = json_array();
-        int n = PQntuples(r), shown = n > limit ? limit : n;
-        for (int i = 0; items && i < shown; i++) {
-                json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", PQgetvalue(r, i, 0), "name",
-                                        PQgetvalue(r, i, 1), "role", PQgetvalue(r, i, 2), "prefix",
-                                        PQgetvalue(r, i, 3), "created_at", PQgetvalue(r, i, 4), "revoked_at",
-                                        PQgetisnull(r, i, 5) ? json_null() : json_string(PQgetvalue(r, i, 5)));
-                if (json_array_append_new(items, row) != 0) {
-                        json_decref(items);
-                        items = NULL;
-                }
-        }
-        ret_next_key[0] = ret_next_id[0] = '\0';
-        if (items && n > limit) {
-                snprintf(ret_next_key, 64, "%s", PQgetvalue(r, shown - 1, 6));
-                snprintf(ret_next_id, 64, "%s", PQgetvalue(r, shown - 1, 0));
-        }
-        PQclear(r);
-        if (!items)
-                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
-        *ret_items = items;
-        return GD_OK;
+        return gd_db_page(r, limit, key_from_row, 6, 0, ret_items, ret_next_key, ret_next_id, reterr);
 }
 
 enum gd_err gd_db_apikey_revoke(struct gd_conn *c, const char *id, struct gd_error *reterr)

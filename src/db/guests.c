@@ -248,33 +248,13 @@ enum gd_err gd_db_guest_search(struct gd_conn *c, const struct gd_guest_search *
                             : s->phone           ? GD_STMT_GUEST_SEARCH_PHONE
                                                  : GD_STMT_GUEST_SEARCH_ALL;
         char limit[16];
-        /* one row more than the page tells whether another page follows */
-        snprintf(limit, sizeof(limit), "%d", s->limit + 1);
+        gd_db_limit_plus_one(s->limit, limit);
         const char *params[] = {s->q,             s->email,     s->phone,    s->external_system, s->external_id,
                                 s->updated_since, s->after_key, s->after_id, limit};
         PGresult *r = NULL;
         enum gd_err e = gd_db_exec(c, stmt, params, &r, reterr);
         if (e != GD_OK)
                 return e;
-
-        json_t *items = json_array();
-        int n = PQntuples(r);
-        int shown = n > s->limit ? s->limit : n;
-        for (int i = 0; items && i < shown; i++)
-                if (json_array_append_new(items, guest_from_row(r, i)) != 0) {
-                        json_decref(items);
-                        items = NULL;
-                }
-        ret_next_key[0] = ret_next_id[0] = '\0';
-        if (items && n > s->limit) {
-                int last = shown - 1;
-                snprintf(ret_next_key, 64, "%s",
-                         PQgetvalue(r, last, stmt == GD_STMT_GUEST_SEARCH_Q ? COL_RANK : COL_UPDATED_AT_US));
-                snprintf(ret_next_id, 64, "%s", PQgetvalue(r, last, COL_ID));
-        }
-        PQclear(r);
-        if (!items)
-                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
-        *ret_items = items;
-        return GD_OK;
+        int key_col = stmt == GD_STMT_GUEST_SEARCH_Q ? COL_RANK : COL_UPDATED_AT_US;
+        return gd_db_page(r, s->limit, guest_from_row, key_col, COL_ID, ret_items, ret_next_key, ret_next_id, reterr);
 }

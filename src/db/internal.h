@@ -84,6 +84,16 @@ struct gd_conn *gd_conn_new_lazy(const struct gd_db_config *cfg);
 /* True when no transaction is open (or the connection is closed). */
 bool gd_conn_is_idle(struct gd_conn *c);
 
+/* One page of a list: the statement fetched one row more than `limit` when another page follows.
+ * Each shown row becomes an item through row_to_json; the last shown row's key_col and id_col make
+ * the next cursor ("" when this is the last page). Clears r. */
+typedef json_t *(*gd_row_to_json)(const PGresult *r, int row);
+enum gd_err gd_db_page(PGresult *r, int limit, gd_row_to_json row_to_json, int key_col, int id_col,
+                       json_t **ret_items, char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr);
+
+/* Lists: the text of a limit one more than the page, which tells whether another page follows. */
+void gd_db_limit_plus_one(int limit, char out[16]);
+
 /* Name of the constraint a 23xxx error was about ("" if none). */
 const char *gd_db_last_constraint(struct gd_conn *c);
 

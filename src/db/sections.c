@@ -98,6 +98,12 @@ static enum gd_err guest_is_live(struct gd_conn *c, const char *guest_id, struct
         return n == 1 ? GD_OK : gd_error_set(reterr, GD_ERR_NOT_FOUND, "No guest has this id.");
 }
 
+/* Column 0 of every section read is the item's JSON, made by sql/0002's <table>_json(). */
+static json_t *item_from_row(const PGresult *r, int row)
+{
+        return json_loads(PQgetvalue(r, row, 0), 0, NULL);
+}
+
 enum gd_err gd_db_section_list(struct gd_conn *c, enum gd_section s, const char *guest_id, const char *after_key,
                                const char *after_id, int limit, json_t **ret_items, char ret_next_key[64],
                                char ret_next_id[64], struct gd_error *reterr)
@@ -106,31 +112,13 @@ enum gd_err gd_db_section_list(struct gd_conn *c, enum gd_section s, const char 
         if (e != GD_OK)
                 return e;
         char lim[16];
-        snprintf(lim, sizeof(lim), "%d", limit + 1);
+        gd_db_limit_plus_one(limit, lim);
         const char *params[] = {guest_id, after_key, after_id, lim};
         PGresult *r = NULL;
         e = gd_db_exec(c, statements[s].list, params, &r, reterr);
         if (e != GD_OK)
                 return e;
-        json_t *items = json_array();
-        int n = PQntuples(r), shown = n > limit ? limit : n;
-        for (int i = 0; items && i < shown; i++) {
-                json_t *item = json_loads(PQgetvalue(r, i, 0), 0, NULL);
-                if (!item || json_array_append_new(items, item) != 0) {
-                        json_decref(items);
-                        items = NULL;
-                }
-        }
-        ret_next_key[0] = ret_next_id[0] = '\0';
-        if (items && n > limit) {
-                snprintf(ret_next_key, 64, "%s", PQgetvalue(r, shown - 1, 1));
-                snprintf(ret_next_id, 64, "%s", PQgetvalue(r, shown - 1, 2));
-        }
-        PQclear(r);
-        if (!items)
-                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
-        *ret_items = items;
-        return GD_OK;
+        return gd_db_page(r, limit, item_from_row, 1, 2, ret_items, ret_next_key, ret_next_id, reterr);
 }
 
 /* After a conditional write touched nothing: is the item gone, or at another version? */

@@ -129,8 +129,8 @@ void gd_guest_mask(json_t *guest, enum gd_role role)
         json_object_del(guest, "recent_stays");
         json_t *preferences = json_object_get(guest, "preferences");
         for (size_t i = json_array_size(preferences); i-- > 0;) {
-                const char *category = json_string_value(json_object_get(json_array_get(preferences, i), "category"));
-                if (gd_preference_category_is_sensitive(category))
+                json_t *category = json_object_get(json_array_get(preferences, i), "category");
+                if (gd_preference_category_is_sensitive(json_string_value(category)))
                         json_array_remove(preferences, i);
         }
 }

@@ -9,9 +9,8 @@
 #define MIN_SUPPORT 3 /* every rule needs at least this many facts agreeing */
 
 /* Enough for every amenity of every stay looked at, and for every dining charge. */
-#define TALLY_CAP                                                                                                 \
-        (GD_INFER_STAYS * GD_INFER_MAX_AMENITIES > GD_INFER_DINING ? GD_INFER_STAYS * GD_INFER_MAX_AMENITIES    \
-                                                                    : GD_INFER_DINING)
+#define STAY_NAMES (GD_INFER_STAYS * GD_INFER_MAX_AMENITIES)
+#define TALLY_CAP (STAY_NAMES > GD_INFER_DINING ? STAY_NAMES : GD_INFER_DINING)
 
 /* Distinct values in order of first appearance (the newest first), with how many facts hold each. */
 struct tally {
@@ -68,8 +67,8 @@ static size_t emit(struct gd_inferred *out, size_t n, size_t cap, const char *ca
 }
 
 /* (room, room_type): M is the number of the stays that have a room type. */
-static size_t infer_room_type(const struct gd_stay_fact *stays, size_t n_stays, struct gd_inferred *out, size_t n,
-                              size_t cap)
+static size_t infer_room_type(const struct gd_stay_fact *stays, size_t n_stays, struct gd_inferred *out,
+                              size_t n, size_t cap)
 {
         struct tally t;
         size_t m = 0;
@@ -93,8 +92,8 @@ static size_t infer_room_type(const struct gd_stay_fact *stays, size_t n_stays, 
 }
 
 /* (habit, party_size): every stay counts. */
-static size_t infer_party_size(const struct gd_stay_fact *stays, size_t n_stays, struct gd_inferred *out, size_t n,
-                               size_t cap)
+static size_t infer_party_size(const struct gd_stay_fact *stays, size_t n_stays, struct gd_inferred *out,
+                               size_t n, size_t cap)
 {
         struct tally t;
         char party[GD_INFER_STAYS][24];
@@ -109,8 +108,8 @@ static size_t infer_party_size(const struct gd_stay_fact *stays, size_t n_stays,
         if (t.count[b] < MIN_SUPPORT)
                 return n;
         char evidence[sizeof(out->evidence)];
-        snprintf(evidence, sizeof(evidence), "%.*s guests on %zu of the last %zu stays", (int) t.len[b], t.value[b],
-                 t.count[b], n_stays);
+        snprintf(evidence, sizeof(evidence), "%.*s guests on %zu of the last %zu stays", (int) t.len[b],
+                 t.value[b], t.count[b], n_stays);
         return emit(out, n, cap, "habit", "party_size", strlen("party_size"), t.value[b], t.len[b], evidence);
 }
 
@@ -136,7 +135,8 @@ static size_t infer_dining_type(const struct gd_dining_fact *dining, size_t n_di
         char evidence[sizeof(out->evidence)];
         snprintf(evidence, sizeof(evidence), "%.*s on %zu of the last %zu dining charges", (int) t.len[b],
                  t.value[b], t.count[b], m);
-        return emit(out, n, cap, "dining", "dining_type", strlen("dining_type"), t.value[b], t.len[b], evidence);
+        return emit(out, n, cap, "dining", "dining_type", strlen("dining_type"), t.value[b], t.len[b],
+                    evidence);
 }
 
 static bool listed_before(const struct gd_stay_fact *stay, size_t j, const char *name, size_t len)
@@ -149,8 +149,8 @@ static bool listed_before(const struct gd_stay_fact *stay, size_t j, const char 
 }
 
 /* (amenity, <name>) = "used": on at least 3 of the stays and at least 60% of them (once a stay). */
-static size_t infer_amenities(const struct gd_stay_fact *stays, size_t n_stays, struct gd_inferred *out, size_t n,
-                              size_t cap)
+static size_t infer_amenities(const struct gd_stay_fact *stays, size_t n_stays, struct gd_inferred *out,
+                              size_t n, size_t cap)
 {
         struct tally t;
         memset(&t, 0, sizeof(t));
@@ -168,14 +168,16 @@ static size_t infer_amenities(const struct gd_stay_fact *stays, size_t n_stays, 
                 if (t.count[a] < MIN_SUPPORT || 5 * t.count[a] < 3 * n_stays)
                         continue;
                 char evidence[sizeof(out->evidence)];
-                snprintf(evidence, sizeof(evidence), "used on %zu of the last %zu stays", t.count[a], n_stays);
+                snprintf(evidence, sizeof(evidence), "used on %zu of the last %zu stays", t.count[a],
+                         n_stays);
                 n = emit(out, n, cap, "amenity", t.value[a], t.len[a], "used", strlen("used"), evidence);
         }
         return n;
 }
 
-size_t gd_infer_preferences(const struct gd_stay_fact *stays, size_t n_stays, const struct gd_dining_fact *dining,
-                            size_t n_dining, struct gd_inferred *out, size_t cap)
+size_t gd_infer_preferences(const struct gd_stay_fact *stays, size_t n_stays,
+                            const struct gd_dining_fact *dining, size_t n_dining, struct gd_inferred *out,
+                            size_t cap)
 {
         if (!stays)
                 n_stays = 0;

@@ -9,7 +9,8 @@
 
 /* ---- value lists ---- */
 
-static const char *const stay_statuses[] = {"reserved", "in_house", "completed", "no_show", "cancelled", NULL};
+static const char *const stay_statuses[] = {"reserved", "in_house", "completed", "no_show", "cancelled",
+                                            NULL};
 static const char *const room_types[] = {"standard", "superior", "deluxe", "junior_suite", "suite",
                                          "family", "accessible", "other", NULL};
 static const char *const booking_channels[] = {"phone", "web", "walk_in", "ota", "travel_agent",
@@ -24,8 +25,8 @@ static const char *const payment_methods[] = {"cash", "card", "room_charge", "ba
                                               "other", NULL};
 static const char *const payment_statuses[] = {"paid", "pending", "unpaid", "disputed", "written_off", NULL};
 
-static const char *const preference_categories[] = {"room", "dining", "amenity", "hygiene", "taboo", "allergy",
-                                                    "hobby", "habit", "reading", "travel_purpose",
+static const char *const preference_categories[] = {"room", "dining", "amenity", "hygiene", "taboo",
+                                                    "allergy", "hobby", "habit", "reading", "travel_purpose",
                                                     "communication", "other", NULL};
 /* "inferred" is a source too, but only guestd writes it: clients may not. */
 static const char *const preference_sources[] = {"staff", "guest", NULL};
@@ -56,7 +57,8 @@ static const struct gd_rule stay_rules[] = {
         {.name = "children", .kind = GD_RULE_INT, .imin = 0, .imax = 50, .dflt = "0"},
         {.name = "rate_amount", MONEY},
         {.name = "currency", .kind = GD_RULE_CURRENCY},
-        {.name = "amenities_used", .kind = GD_RULE_COUNT_MAP, .max = 50, .imin = 0, .imax = 10000, .dflt = "{}"},
+        {.name = "amenities_used", .kind = GD_RULE_COUNT_MAP, .max = 50, .imin = 0, .imax = 10000,
+         .dflt = "{}"},
         {.name = "external_ref", .kind = GD_RULE_TEXT, .min = 1, .max = 100},
         {0},
 };
@@ -206,12 +208,14 @@ static void preference_cross_check(const json_t *doc, const json_t *before, stru
 static void complaint_cross_check(const json_t *doc, const json_t *before, struct gd_error *err)
 {
         if (given(doc, "compensation_amount") && !given(doc, "compensation_currency"))
-                gd_error_add_field(err, "/compensation_currency", "is required when compensation_amount is given");
+                gd_error_add_field(err, "/compensation_currency",
+                                   "is required when compensation_amount is given");
 
         const char *status = string_or(doc, "status", "open");
         int rank = list_index(complaint_statuses, status);
         if (given(doc, "feedback_score") && rank >= 0 && rank < list_index(complaint_statuses, "resolved"))
-                gd_error_add_field(err, "/feedback_score", "is only allowed when status is resolved or closed");
+                gd_error_add_field(err, "/feedback_score",
+                                   "is only allowed when status is resolved or closed");
 
         const char *was = before ? string_or(before, "status", "open") : NULL;
         int was_rank = list_index(complaint_statuses, was);
@@ -243,8 +247,8 @@ static const struct section_def sections[_GD_SECTION_MAX] = {
                                      consumption_cross_check},
         [GD_SECTION_PREFERENCES] = {"preferences", "preference", preference_rules, preference_read_only,
                                     preference_cross_check},
-        [GD_SECTION_SPECIAL_DATES] = {"special-dates", "special date", special_date_rules, special_date_read_only,
-                                      no_cross_check},
+        [GD_SECTION_SPECIAL_DATES] = {"special-dates", "special date", special_date_rules,
+                                      special_date_read_only, no_cross_check},
         [GD_SECTION_COMPLAINTS] = {"complaints", "complaint", complaint_rules, complaint_read_only,
                                    complaint_cross_check},
 };
@@ -309,8 +313,9 @@ enum gd_err gd_section_check_patch(enum gd_section s, const json_t *patch, struc
 json_t *gd_section_effective_patch(enum gd_section s, const json_t *before, const json_t *patch)
 {
         const char *source = json_string_value(json_object_get(before, "source"));
-        if (s != GD_SECTION_PREFERENCES || !json_is_object(patch) || !source || strcmp(source, "inferred") != 0 ||
-            json_object_get(patch, "source"))
+        bool inferred = source && strcmp(source, "inferred") == 0;
+        bool says_source = json_object_get(patch, "source") != NULL;
+        if (s != GD_SECTION_PREFERENCES || !inferred || !json_is_object(patch) || says_source)
                 return json_incref((json_t *) patch);
         /* a human's edit makes the preference theirs, so inference never overwrites it */
         json_t *copy = json_copy((json_t *) patch);
