@@ -201,8 +201,20 @@ static enum gd_err connect_now(struct gd_conn *c, struct gd_error *reterr)
         return setup_session(c, reterr);
 }
 
+/* An idle session has nothing to say; input waiting on its socket means the server ended it (a
+ * restart, pg_terminate_backend). Reading it now turns a doomed request into a reconnect. */
+static void notice_if_ended(struct gd_conn *c)
+{
+        if (!c->pg || PQstatus(c->pg) != CONNECTION_OK || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+                return;
+        struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+        if (poll(&p, 1, 0) > 0 && (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK))
+                mark_broken(c);
+}
+
 enum gd_err gd_conn_ensure(struct gd_conn *c, struct gd_error *reterr)
 {
+        notice_if_ended(c);
         if (c->pg && PQstatus(c->pg) == CONNECTION_OK && (c->prepared || !c->want_prepared))
                 return GD_OK;
         if (c->pg && PQstatus(c->pg) == CONNECTION_OK)

@@ -88,7 +88,7 @@
         " WHERE t.guest_id = $1::uuid AND ($2::bigint IS NULL OR (t." sort_col ", t.id) < (" key_param      \
         ", $3::uuid)) ORDER BY t." sort_col " DESC, t.id DESC LIMIT $4::int"
 
-#define MICROS(col) "extract(epoch FROM t." col ") * 1000000"
+#define MICROS(col) "(extract(epoch FROM t." col ") * 1000000)::bigint"
 #define FROM_MICROS "timestamptz 'epoch' + $2::bigint * interval '1 microsecond'"
 
 /* $3 expected version, $4 the normalized item. */
