@@ -5,6 +5,9 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "guestd/error.h"
 
 #define GD_DECIMAL_MAX 40
 
@@ -25,6 +28,14 @@ enum gd_decimal_status {
  */
 enum gd_decimal_status gd_decimal_parse(const json_t *v, unsigned max_int_digits, unsigned max_scale,
                                         char out[static GD_DECIMAL_MAX]);
+
+/*
+ * The JSON parser keeps a number with a fraction or exponent only as a double, so a literal with
+ * more than 15 significant digits cannot reach us exactly. Given the body text and its parse,
+ * adds a field error (with the number's JSON pointer) for each such literal, so that it is
+ * refused rather than rounded. Returns how many it found.
+ */
+size_t gd_json_check_number_precision(const char *text, size_t len, const json_t *root, struct gd_error *reterr);
 
 /* Compares canonical decimal text with a bound, exactly (no floating point): <0, 0, >0. */
 int gd_decimal_compare_int(const char *canonical, long bound);

@@ -87,3 +87,102 @@ int gd_decimal_compare_int(const char *canonical, long bound)
                 return 0;
         return negative ? -1 : 1;
 }
+
+#define MAX_EXACT_DIGITS 15
+
+/* Significant digits of a number literal's mantissa: leading and trailing zeros do not count. */
+static size_t significant_digits(const char *p, size_t n)
+{
+        size_t first = n, last = 0, count = 0;
+        for (size_t i = 0; i < n && p[i] != 'e' && p[i] != 'E'; i++)
+                if (p[i] >= '1' && p[i] <= '9') {
+                        if (first == n)
+                                first = i;
+                        last = i;
+                }
+        for (size_t i = first; first < n && i <= last; i++)
+                count += p[i] >= '0' && p[i] <= '9';
+        return count;
+}
+
+struct number_walk {
+        size_t index;        /* numbers met so far, in document order */
+        const bool *flagged; /* per number literal: too precise */
+        size_t n_flagged;
+        struct gd_error *err;
+        size_t found;
+};
+
+/* Visits the tree in document order: jansson keeps object members in the order they were read. */
+static void walk(const json_t *v, const char *at, struct number_walk *w)
+{
+        char ptr[GD_POINTER_MAX];
+        if (json_is_number(v)) {
+                if (w->index < w->n_flagged && w->flagged[w->index]) {
+                        gd_error_add_field(w->err, at,
+                                           "has more than %d significant digits: send it as a decimal string",
+                                           MAX_EXACT_DIGITS);
+                        w->found++;
+                }
+                w->index++;
+        } else if (json_is_object(v)) {
+                const char *key;
+                json_t *member;
+                json_object_foreach ((json_t *) v, key, member) {
+                        snprintf(ptr, sizeof(ptr), "%s/%s", at, key);
+                        walk(member, ptr, w);
+                }
+        } else if (json_is_array(v)) {
+                size_t i;
+                json_t *item;
+                json_array_foreach (v, i, item) {
+                        snprintf(ptr, sizeof(ptr), "%s/%zu", at, i);
+                        walk(item, ptr, w);
+                }
+        }
+}
+
+size_t gd_json_check_number_precision(const char *text, size_t len, const json_t *root, struct gd_error *reterr)
+{
+        /* one flag per number literal of the text, strings skipped */
+        size_t n = 0, cap = 0;
+        bool *flagged = NULL, any = false;
+        for (size_t i = 0; i < len; i++) {
+                char c = text[i];
+                if (c == '"') {
+                        for (i++; i < len && text[i] != '"'; i++)
+                                if (text[i] == '\\')
+                                        i++;
+                        continue;
+                }
+                if (c != '-' && (c < '0' || c > '9'))
+                        continue;
+                size_t start = i;
+                bool real = false;
+                while (i < len && strchr("-+0123456789.eE", text[i])) {
+                        real |= text[i] == '.' || text[i] == 'e' || text[i] == 'E';
+                        i++;
+                }
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 16;
+                        bool *grown = realloc(flagged, cap * sizeof(*flagged));
+                        if (!grown) {
+                                free(flagged);
+                                return 0;
+                        }
+                        flagged = grown;
+                }
+                flagged[n] = real && significant_digits(text + start, i - start) > MAX_EXACT_DIGITS;
+                any |= flagged[n];
+                n++;
+                i--;
+        }
+        size_t found = 0;
+        if (any) {
+                struct number_walk w = {.flagged = flagged, .n_flagged = n, .err = reterr};
+                walk(root, "", &w);
+                found = w.found;
+        }
+        free(flagged);
+        return found;
+}

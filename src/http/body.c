@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "guestd/decimal.h"
 #include "guestd/http.h"
 
 struct framing {
@@ -140,5 +141,7 @@ enum gd_err gd_body_parse(struct gd_req *req, struct gd_error *reterr)
         if (!req->json)
                 return gd_error_set(reterr, GD_ERR_BAD_JSON, "The body is not valid JSON: %s (line %d, column %d).",
                                     jerr.text, jerr.line, jerr.column);
+        if (gd_json_check_number_precision(req->body, req->body_len, req->json, reterr) > 0)
+                return gd_error_set(reterr, GD_ERR_INVALID, "A number is too long to be read exactly.");
         return GD_OK;
 }

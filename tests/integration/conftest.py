@@ -131,3 +131,26 @@ def make_key(api):
         return r.json()
 
     return make
+
+
+@pytest.fixture(scope="module")
+def server_warm(api):
+    """Waits until the session server answers database-backed requests again.
+
+    A module that runs after the outage tests (test_reconnect.py) may otherwise meet the one 503 each
+    killed pooled connection is allowed to give. Sends GET /v1/guests?limit=1 until 5 answers in a row
+    are 200 (at most ~5 s)."""
+    import time
+
+    ok = 0
+    for _ in range(100):
+        r = api("GET", "/v1/guests?limit=1", key="ops")
+        if r.status == 200:
+            ok += 1
+            if ok >= 5:
+                return
+        else:
+            assert r.status == 503, f"warm-up: unexpected {r!r}"
+            ok = 0
+            time.sleep(0.05)
+    pytest.fail("the server did not answer 200 five times in a row within 100 requests")

@@ -430,12 +430,52 @@ class DB:
     def table_exists(self, name):
         return self.scalar(f"SELECT to_regclass('{name}') IS NOT NULL") == "t"
 
+    # Dossier tables (issue 3): counted by counts() and fingerprinted by unchanged() once they exist.
+    SECTION_TABLES = ("stay", "consumption", "preference", "special_date", "complaint")
+    OPTIONAL_TABLES = ("guest_external_ref",) + SECTION_TABLES + ("guest_stats",)
+
+    def existing_tables(self, names):
+        """The subset of `names` that exist, in order (one query)."""
+        arr = ",".join(f"'{n}'" for n in names)
+        r = self.rows(f"SELECT coalesce(string_agg(t, ',' ORDER BY o), '') FROM unnest(ARRAY[{arr}]::text[]) "
+                      "WITH ORDINALITY AS u(t, o) WHERE to_regclass(t) IS NOT NULL")
+        text = r[0][0] if r and r[0] else ""
+        return [t for t in text.split(",") if t]
+
+    def _optional_tables(self):
+        """Optional tables present; cached once the dossier tables exist (migrations never drop them)."""
+        cached = getattr(self, "_optional_cache", None)
+        if cached is not None:
+            return cached
+        found = self.existing_tables(self.OPTIONAL_TABLES)
+        if all(t in found for t in self.SECTION_TABLES):
+            self._optional_cache = found
+        return found
+
+    def _snapshot(self, fingerprints):
+        tables = ["guest", "api_key"] + self._optional_tables()
+        exprs = [f"(SELECT count(*) FROM {t})" for t in tables]
+        printed = [t for t in tables if t in self.SECTION_TABLES] if fingerprints else []
+        exprs += [f"(SELECT md5(coalesce(string_agg(row_to_json(x)::text, ',' ORDER BY row_to_json(x)::text), "
+                  f"'')) FROM {t} x)" for t in printed]
+        values = self.rows("SELECT " + ", ".join(exprs))[0]
+        counts = dict(zip(tables, (int(x) for x in values[:len(tables)])))
+        return counts, dict(zip(printed, values[len(tables):]))
+
     def counts(self):
-        tables = ["guest", "api_key"]
-        if self.table_exists("guest_external_ref"):
-            tables.append("guest_external_ref")
-        sql = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)
-        return dict(zip(tables, (int(x) for x in self.rows(sql)[0])))
+        return self._snapshot(False)[0]
+
+    def fingerprints(self):
+        """md5 of every row of the dossier section tables (not guest_stats, which a server may refresh lazily)."""
+        return self._snapshot(True)[1]
+
+    def item_row(self, table, item_id):
+        """One row of a dossier table as JSON text, or None when absent."""
+        assert UUID_RE.match(item_id), item_id
+        assert re.fullmatch(r"[a-z_]+", table), table
+        r = self.rows(f"SELECT row_to_json(x)::text FROM {table} x WHERE x.id::text = '{item_id}'")
+        assert len(r) <= 1, f"more than one {table} row for {item_id}"
+        return r[0][0] if r else None
 
     def guest_row(self, guest_id):
         assert UUID_RE.match(guest_id), guest_id
@@ -450,10 +490,12 @@ class DB:
 
     @contextlib.contextmanager
     def unchanged(self):
-        before = self.counts()
+        before, prints = self._snapshot(True)
         yield
-        after = self.counts()
+        after, prints_after = self._snapshot(True)
         assert after == before, f"rows were stored: before {before}, after {after}"
+        changed = [t for t, v in prints_after.items() if prints.get(t) != v]
+        assert not changed, f"rows were changed in {changed}"
 
 
 # ---------------------------------------------------------------- raw sockets

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+import gd_dossier
 import gd_helpers as h
 
 CSV_PATH = Path(__file__).with_name("authz.csv")
@@ -70,6 +71,26 @@ def b_static(path):
     return lambda ctx: (path, None)
 
 
+# dossier sections (issue 3): a fresh guest, and a fresh item of that guest for the item routes
+def b_section_collection(section, with_body):
+    def build(ctx):
+        gid = _guest(ctx)["id"]
+        return f"/v1/guests/{gid}/{section}", (gd_dossier.minimal(section) if with_body else None)
+    return build
+
+
+def b_section_item(section, body=None):
+    def build(ctx):
+        gid = _guest(ctx)["id"]
+        item = gd_dossier.create(ctx["api"], gid, section)
+        return f"/v1/guests/{gid}/{section}/{item['id']}", body
+    return build
+
+
+SECTION_PATCHES = {"stays": {"room_number": "12"}, "consumptions": {"covers": 2}, "preferences": {"value": "v2"},
+                   "special-dates": {"label": "authz"}, "complaints": {"status": "in_progress"}}
+
+
 BUILDERS = {
     ("POST", "/v1/guests"): b_post_guests,
     ("GET", "/v1/guests"): b_get_guests,
@@ -83,7 +104,14 @@ BUILDERS = {
     ("GET", "/healthz"): b_static("/healthz"),
     ("GET", "/readyz"): b_static("/readyz"),
     ("GET", "/openapi.json"): b_static("/openapi.json"),
+    ("GET", "/v1/reports/complaints"): b_static("/v1/reports/complaints?from=2001-01-01&to=2001-03-31"),
 }
+for _section in gd_dossier.SECTIONS:
+    BUILDERS[("POST", f"/v1/guests/{{}}/{_section}")] = b_section_collection(_section, True)
+    BUILDERS[("GET", f"/v1/guests/{{}}/{_section}")] = b_section_collection(_section, False)
+    BUILDERS[("GET", f"/v1/guests/{{}}/{_section}/{{}}")] = b_section_item(_section)
+    BUILDERS[("PATCH", f"/v1/guests/{{}}/{_section}/{{}}")] = b_section_item(_section, SECTION_PATCHES[_section])
+    BUILDERS[("DELETE", f"/v1/guests/{{}}/{_section}/{{}}")] = b_section_item(_section)
 
 CASES = [(row, role) for row in MATRIX for role in h.ALL_ROLES]
 

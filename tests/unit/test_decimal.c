@@ -256,6 +256,39 @@ START_TEST(test_parse_then_compare)
 }
 END_TEST
 
+/* Number literals too long to be exact are found, with their pointers, whatever surrounds them. */
+static const struct {
+        const char *text;
+        size_t found;
+        const char *pointer; /* of the first one found */
+} precision_cases[] = {
+        {"{\"amount\": 245.50000000000000001}", 1, "/amount"},
+        {"{\"amount\": 0.10000000000000001, \"covers\": 2}", 1, "/amount"},
+        {"{\"a\": 1, \"b\": [2.5, 12.3400000000000000001]}", 1, "/b/1"},
+        {"{\"note\": \"12.3400000000000000001\", \"x\": 1.5}", 0, NULL},
+        {"{\"amount\": 245.50000000000000000}", 0, NULL},
+        {"{\"amount\": 123456789012.25}", 0, NULL},
+        {"{\"amount\": 1234567890123.456}", 1, "/amount"},
+        {"{\"k\\\"ey\": \"v\", \"n\": 1e-7, \"m\": 0.1234567890123456}", 1, "/m"},
+        {"[1, 2, 3]", 0, NULL},
+};
+
+START_TEST(test_number_precision)
+{
+        json_error_t jerr;
+        json_t *root = json_loads(precision_cases[_i].text, JSON_DECODE_ANY, &jerr);
+        ck_assert_msg(root != NULL, "case %d does not parse: %s", _i, jerr.text);
+        struct gd_error err = {0};
+        size_t found = gd_json_check_number_precision(precision_cases[_i].text, strlen(precision_cases[_i].text),
+                                                      root, &err);
+        ck_assert_uint_eq(found, precision_cases[_i].found);
+        ck_assert_uint_eq(err.n_fields, precision_cases[_i].found);
+        if (precision_cases[_i].pointer)
+                ck_assert_str_eq(err.fields[0].pointer, precision_cases[_i].pointer);
+        json_decref(root);
+}
+END_TEST
+
 static Suite *decimal_suite(void)
 {
         Suite *s = suite_create("decimal");
@@ -270,6 +303,10 @@ static Suite *decimal_suite(void)
         tc = tcase_create("compare");
         tcase_add_loop_test(tc, test_compare, 0, N(compare_cases));
         tcase_add_test(tc, test_parse_then_compare);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("precision");
+        tcase_add_loop_test(tc, test_number_precision, 0, N(precision_cases));
         suite_add_tcase(s, tc);
         return s;
 }
