@@ -65,8 +65,10 @@ enum gd_decimal_status gd_decimal_parse(const json_t *v, unsigned max_int_digits
         enum gd_decimal_status st = check_text(text, max_int_digits, max_scale);
         if (st == GD_DECIMAL_OK && strlen(text) >= GD_DECIMAL_MAX)
                 st = GD_DECIMAL_TOO_MANY_DIGITS;
-        if (st == GD_DECIMAL_OK)
-                memcpy(out, strcmp(text, "-0") == 0 ? "0" : text, strlen(text) + 1);
+        if (st == GD_DECIMAL_OK) {
+                const char *result = strcmp(text, "-0") == 0 ? "0" : text;
+                memcpy(out, result, strlen(result) + 1);
+        }
         return st;
 }
 
