@@ -136,6 +136,27 @@ enum gd_err gd_db_infer_apply(struct gd_conn *c, const char *guest_id, const str
 enum gd_err gd_db_complaint_report(struct gd_conn *c, const char *first_day, const char *last_day, json_t **ret,
                                    struct gd_error *reterr);
 
+/* ---- loyalty (db/loyalty.c): the formula lives in sql/0003 ---- */
+
+enum gd_err gd_db_loyalty_get(struct gd_conn *c, const char *guest_id, json_t **ret, struct gd_error *reterr);
+enum gd_err gd_db_loyalty_config_get(struct gd_conn *c, json_t **ret, struct gd_error *reterr);
+/* Stores a normalized configuration (gd_loyalty_config_normalize) and bumps formula_version. */
+enum gd_err gd_db_loyalty_config_put(struct gd_conn *c, const json_t *normalized, struct gd_error *reterr);
+
+struct gd_rescore_summary {
+        long guests;
+        long moved_up, moved_down;
+        long batches;
+        int formula_version;
+        long long duration_ms;
+};
+
+/* Recomputes every guest's score, batch_size guests per transaction; `why` is "rescore" or
+ * "config" (which also recomputes the spend totals). */
+enum gd_err gd_db_rescore(struct gd_conn *c, int batch_size, const char *why, struct gd_rescore_summary *ret,
+                          struct gd_error *reterr);
+json_t *gd_rescore_summary_json(const struct gd_rescore_summary *s);
+
 /* ---- API keys (db/apikeys.c) ---- */
 
 struct gd_key_info {

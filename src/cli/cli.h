@@ -40,5 +40,6 @@ struct gd_db_config gd_cli_db_config(const struct gd_config *cfg);
 int gd_cmd_serve(int argc, char **argv);
 int gd_cmd_migrate(int argc, char **argv);
 int gd_cmd_key(int argc, char **argv);
+int gd_cmd_rescore(int argc, char **argv);
 
 #endif

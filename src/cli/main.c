@@ -17,6 +17,7 @@ static const char usage[] =
         "  serve     run the HTTP server (the default command)\n"
         "  migrate   apply the database migrations\n"
         "  key       create, list and revoke API keys\n"
+        "  rescore   recompute every loyalty score (nightly: recency decays with time)\n"
         "\n"
         "Every command takes --help. Configuration comes from GUESTD_* environment variables,\n"
         "overridden by options (see guestd serve --help).\n"
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
                 return gd_cmd_migrate(argc, argv);
         if (strcmp(cmd, "key") == 0)
                 return gd_cmd_key(argc, argv);
+        if (strcmp(cmd, "rescore") == 0)
+                return gd_cmd_rescore(argc, argv);
         fprintf(stderr, "guestd: unknown command '%s' (see guestd --help)\n", cmd);
         return GD_EXIT_USAGE;
 }

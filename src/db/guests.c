@@ -35,6 +35,7 @@ enum {
         COL_PREFERENCES,
         COL_SPECIAL_DATES,
         COL_RECENT_STAYS,
+        COL_LOYALTY,
 };
 
 static json_t *text_or_null(const PGresult *r, int row, int col)
@@ -86,10 +87,11 @@ static json_t *guest_from_row(const PGresult *r, int row)
 static json_t *card_from_row(const PGresult *r, int row)
 {
         json_t *g = guest_from_row(r, row);
-        if (g && PQnfields(r) > COL_RECENT_STAYS) {
-                const char *const names[] = {"stats", "preferences", "special_dates", "recent_stays"};
-                for (int i = 0; i < 4; i++)
-                        json_object_set_new(g, names[i], jsonb_or_null(r, row, COL_STATS + i));
+        if (g && PQnfields(r) > COL_LOYALTY) {
+                const char *const names[] = {"loyalty", "stats", "preferences", "special_dates", "recent_stays"};
+                json_object_set_new(g, names[0], jsonb_or_null(r, row, COL_LOYALTY));
+                for (int i = 1; i < 5; i++)
+                        json_object_set_new(g, names[i], jsonb_or_null(r, row, COL_STATS + i - 1));
         }
         return g;
 }

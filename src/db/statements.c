@@ -65,7 +65,8 @@
         "   FROM special_date d WHERE d.guest_id = " g ".id)::text,"                                        \
         " (SELECT coalesce(json_agg(stay_json(r) ORDER BY r.check_in DESC, r.id DESC), '[]')"               \
         "   FROM (SELECT * FROM stay x WHERE x.guest_id = " g ".id"                                         \
-        "         ORDER BY x.check_in DESC, x.id DESC LIMIT 5) r)::text"
+        "         ORDER BY x.check_in DESC, x.id DESC LIMIT 5) r)::text,"                                     \
+        " loyalty_json(" g ".id)::text"
 
 /*
  * Section items: $1 guest id. The guest must be live (not soft-deleted). Each statement returns
@@ -219,6 +220,17 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "SELECT c.dining_type FROM consumption c WHERE c.guest_id = $1::uuid AND c.category = 'dining'"
                 " AND c.dining_type IS NOT NULL ORDER BY c.occurred_at DESC, c.id DESC LIMIT $2::int", 2},
         [GD_STMT_INFER_APPLY] = {"infer_apply", "SELECT apply_inferred_preferences($1::uuid, $2::jsonb)", 2},
+
+        [GD_STMT_LOYALTY_GET] = {"loyalty_get",
+                "SELECT loyalty_json(g.id)::text FROM guest g WHERE g.id = $1::uuid AND g.deleted_at IS NULL", 1},
+        [GD_STMT_LOYALTY_CONFIG_GET] = {"loyalty_config_get", "SELECT loyalty_config_json()::text", 0},
+        [GD_STMT_LOYALTY_CONFIG_PUT] = {"loyalty_config_put",
+                "UPDATE settings SET base_currency = $1, fx_rates = $2::jsonb, loyalty = $3::jsonb,"
+                " formula_version = formula_version + 1, updated_at = now() RETURNING formula_version", 3},
+        /* one transaction per batch: front-desk writes wait for one batch at most */
+        [GD_STMT_RESCORE_BATCH] = {"rescore_batch",
+                "SELECT last_id::text, guests, moved_up, moved_down, (SELECT formula_version FROM settings)"
+                " FROM rescore_batch($1::uuid, $2::int, $3)", 3},
 
         [GD_STMT_COMPLAINT_REPORT] = {"complaint_report", "SELECT complaint_report($1::date, $2::date)::text", 2},
 

@@ -54,7 +54,9 @@ static void check_text(const json_t *v, const struct gd_rule *r, const char *ptr
         }
         const char *s = json_string_value(v);
         size_t len = gd_utf8_length(s);
-        if (len < r->min || (r->min > 0 && is_blank(s)))
+        if (len < r->min && r->min > 1)
+                gd_error_add_field(err, ptr, "must be at least %u characters", r->min);
+        else if (len < r->min || (r->min > 0 && is_blank(s)))
                 gd_error_add_field(err, ptr, "must not be empty");
         else if (len > r->max)
                 gd_error_add_field(err, ptr, "must be at most %u characters", r->max);

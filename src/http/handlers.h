@@ -22,6 +22,11 @@ GD_HANDLER(gd_h_section_delete);
 
 GD_HANDLER(gd_h_report_complaints);
 
+GD_HANDLER(gd_h_loyalty_get);
+GD_HANDLER(gd_h_loyalty_config_get);
+GD_HANDLER(gd_h_loyalty_config_put);
+GD_HANDLER(gd_h_loyalty_rescore);
+
 GD_HANDLER(gd_h_api_key_create);
 GD_HANDLER(gd_h_api_key_list);
 GD_HANDLER(gd_h_api_key_revoke);

@@ -141,7 +141,8 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
         if (reply->raw) {
                 r = MHD_create_response_from_buffer(reply->raw_len, (void *) reply->raw, MHD_RESPMEM_PERSISTENT);
         } else if (body) {
-                char *text = json_dumps(body, JSON_COMPACT);
+                /* 15 digits: what a double holds exactly, so 47.3 is written "47.3", not 47.299999999999997 */
+                char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
                 json_decref(body);
                 if (text) {
                         r = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, &free);

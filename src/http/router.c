@@ -5,6 +5,7 @@
 #include "handlers.h"
 
 #define ROLE(r) GD_ROLE_BIT(GD_ROLE_##r)
+#define ALL_ROLES (ROLE(FRONTDESK) | ROLE(MARKETING) | ROLE(OPS))
 
 /* The five routes of one dossier section. */
 #define SECTION_ROUTES(path, section, roles)                                                                \
@@ -32,6 +33,11 @@ const struct gd_route gd_routes[] = {
         SECTION_ROUTES("preferences", GD_SECTION_PREFERENCES, ROLE(FRONTDESK)),
         SECTION_ROUTES("special-dates", GD_SECTION_SPECIAL_DATES, ROLE(FRONTDESK)),
         SECTION_ROUTES("complaints", GD_SECTION_COMPLAINTS, ROLE(FRONTDESK) | ROLE(OPS)),
+
+        {"GET", "/v1/guests/{id}/loyalty", gd_h_loyalty_get, ALL_ROLES, GD_BODY_NONE, true, 0},
+        {"GET", "/v1/loyalty/config", gd_h_loyalty_config_get, ALL_ROLES, GD_BODY_NONE, true, 0},
+        {"PUT", "/v1/loyalty/config", gd_h_loyalty_config_put, ROLE(ADMIN), GD_BODY_JSON, true, 0},
+        {"POST", "/v1/loyalty/rescore", gd_h_loyalty_rescore, ROLE(OPS), GD_BODY_NONE, true, 0},
 
         {"GET", "/v1/reports/complaints", gd_h_report_complaints, ROLE(OPS), GD_BODY_NONE, true, 0},
 

@@ -30,4 +30,5 @@ export PATH="$PG_BINDIR:$PATH"
 "$guestd" migrate --database-url "$GUESTD_TEST_DATABASE_URL"
 
 cd "$root"
+if [ -n "${GD_SHELL:-}" ]; then bash "$GD_SHELL"; exit; fi
 /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE tests/integration "$@"
