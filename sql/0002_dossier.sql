@@ -169,7 +169,9 @@ CREATE FUNCTION refresh_guest_stats(ids uuid[]) RETURNS void
                                    open_complaints, updated_at)
     SELECT g.id, coalesce(s.stays, 0), coalesce(s.nights, 0), s.last_stay_at, coalesce(c.spend, 0), cfg.base_currency,
            coalesce(k.complaints, 0), coalesce(k.open_complaints, 0), now()
-    FROM guest g
+    -- unnest, not "= ANY (ids)": a parameter array is searched linearly for every row
+    FROM unnest(ids) AS u(id)
+    JOIN guest g ON g.id = u.id
     CROSS JOIN settings cfg
     LEFT JOIN LATERAL (
         SELECT count(*) AS stays, sum(check_out - check_in) AS nights, max(check_out) AS last_stay_at
@@ -182,7 +184,6 @@ CREATE FUNCTION refresh_guest_stats(ids uuid[]) RETURNS void
     LEFT JOIN LATERAL (
         SELECT count(*) AS complaints, count(*) FILTER (WHERE status IN ('open', 'in_progress')) AS open_complaints
         FROM complaint WHERE guest_id = g.id) k ON true
-    WHERE g.id = ANY (ids)
     ON CONFLICT (guest_id) DO UPDATE
         SET stays = EXCLUDED.stays, nights = EXCLUDED.nights, last_stay_at = EXCLUDED.last_stay_at,
             total_spend = EXCLUDED.total_spend, currency = EXCLUDED.currency, complaints = EXCLUDED.complaints,
@@ -206,7 +207,7 @@ BEGIN
         SELECT array_agg(DISTINCT guest_id) INTO ids FROM (SELECT guest_id FROM new_rows UNION SELECT guest_id FROM old_rows) t;
     END IF;
     IF ids IS NOT NULL THEN
-        PERFORM 1 FROM guest WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
+        PERFORM 1 FROM unnest(ids) AS u(id) JOIN guest g ON g.id = u.id ORDER BY g.id FOR NO KEY UPDATE OF g;
         PERFORM refresh_guest_stats(ids);
     END IF;
     RETURN NULL;

@@ -110,15 +110,15 @@ CREATE FUNCTION refresh_loyalty(ids uuid[], why text, OUT moved_up integer, OUT 
         FROM settings),
     inputs AS (
         SELECT g.id, g.vip_code IS NOT NULL AS vip, st.*, ch.*, co.*
-        FROM guest g CROSS JOIN cfg
+        FROM unnest(ids) AS u(id) JOIN guest g ON g.id = u.id CROSS JOIN cfg
         LEFT JOIN LATERAL (
-            SELECT count(*) FILTER (WHERE status = 'completed') AS completed_stays,
-                   current_date - max(check_out) FILTER (WHERE status = 'completed') AS days_since_last_stay,
-                   count(*) FILTER (WHERE status = 'no_show') AS no_shows
+            -- the window conditions are filters, so the lookup stays on the guest's own stays
+            SELECT count(*) FILTER (WHERE s.status = 'completed' AND s.check_out >= cfg.since::date) AS completed_stays,
+                   current_date - max(s.check_out) FILTER (WHERE s.status = 'completed'
+                                                           AND s.check_out >= cfg.since::date) AS days_since_last_stay,
+                   count(*) FILTER (WHERE s.status = 'no_show' AND s.check_in >= cfg.since::date) AS no_shows
             FROM stay s
-            WHERE s.guest_id = g.id
-              AND ((s.status = 'completed' AND s.check_out >= cfg.since::date)
-                   OR (s.status = 'no_show' AND s.check_in >= cfg.since::date))) st ON true
+            WHERE s.guest_id = g.id AND s.status IN ('completed', 'no_show')) st ON true
         LEFT JOIN LATERAL (
             SELECT sum(x.amount * r.rate) FILTER (WHERE x.payment_status <> 'written_off') AS spend,
                    sum(x.amount * r.rate) AS billed,
@@ -131,15 +131,14 @@ CREATE FUNCTION refresh_loyalty(ids uuid[], why text, OUT moved_up integer, OUT 
             SELECT count(*) FILTER (WHERE severity IN ('low', 'medium')) AS low_medium,
                    count(*) FILTER (WHERE severity IN ('high', 'critical')) AS high_critical,
                    count(*) FILTER (WHERE status IN ('resolved', 'closed') AND feedback_score >= 4) AS good
-            FROM complaint k WHERE k.guest_id = g.id AND k.received_at >= cfg.since) co ON true
-        WHERE g.id = ANY (ids)),
+            FROM complaint k WHERE k.guest_id = g.id AND k.received_at >= cfg.since) co ON true),
     computed AS (
         SELECT i.id, loyalty_compute(i.days_since_last_stay, i.completed_stays, i.spend, i.low_medium,
                                      i.high_critical, i.good, i.billed, i.paid, i.no_shows, i.vip, cfg.loyalty) AS l,
                cfg.formula_version, cfg.loyalty
         FROM inputs i CROSS JOIN cfg),
     before AS (
-        SELECT guest_id, tier FROM guest_loyalty WHERE guest_id = ANY (ids)),
+        SELECT l.guest_id, l.tier FROM unnest(ids) AS u(id) JOIN guest_loyalty l ON l.guest_id = u.id),
     saved AS (
         INSERT INTO guest_loyalty AS gl (guest_id, score, tier, vip_lifted, components, formula_version, computed_at,
                                          tier_since)
@@ -187,7 +186,7 @@ BEGIN
         SELECT array_agg(DISTINCT guest_id) INTO ids FROM (SELECT guest_id FROM new_rows UNION SELECT guest_id FROM old_rows) t;
     END IF;
     IF ids IS NOT NULL THEN
-        PERFORM 1 FROM guest WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
+        PERFORM 1 FROM unnest(ids) AS u(id) JOIN guest g ON g.id = u.id ORDER BY g.id FOR NO KEY UPDATE OF g;
         PERFORM refresh_guest_stats(ids);
         PERFORM refresh_loyalty(ids, 'history');
     END IF;

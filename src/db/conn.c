@@ -178,6 +178,8 @@ static enum gd_err setup_session(struct gd_conn *c, struct gd_error *reterr)
                  "SET statement_timeout = %d; SET lock_timeout = %d; "
                  "SET idle_in_transaction_session_timeout = 60000; SET TIME ZONE 'UTC'; "
                  "SET client_min_messages = warning; "
+                 /* compiling a plan costs more than our short statements ever run */
+                 "SET jit = off; "
                  "SET pg_trgm.word_similarity_threshold = 0.5",
                  c->cfg.statement_timeout_ms, c->cfg.statement_timeout_ms / 2);
         enum gd_err e = gd_conn_exec_script(c, sql, reterr);

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Runs the HTTP integration tests: a throwaway PostgreSQL cluster, a migrated database, pytest.
 # usage: with-postgres.sh GUESTD_BINARY SOURCE_ROOT [PYTEST_ARGS...]
+# With GD_SHELL=FILE, runs that bash script against the cluster instead of pytest (for experiments).
 set -euo pipefail
 guestd=$(realpath "$1")
 root=$(realpath "$2")
@@ -15,6 +16,7 @@ cleanup() {
         rm -rf "$dir"
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM
 
 pg_init "$dir/data"
 PG_FSYNC=off pg_start "$dir/data" "$dir" "$dir/postgres.log"
