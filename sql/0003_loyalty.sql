@@ -83,7 +83,8 @@ CREATE FUNCTION loyalty_compute(days_since_last_stay integer, completed_stays bi
         'vip_lifted', coalesce(has_vip_code AND t.by_score_rank < t.floor_rank, false),
         'components', jsonb_build_object(
             'recency', jsonb_build_object('value', round(c.r::numeric, 1), 'weight', p.wr,
-                                          'days_since_last_stay', CASE WHEN completed_stays > 0 THEN days_since_last_stay END),
+                                          'days_since_last_stay',
+                                          CASE WHEN completed_stays > 0 THEN greatest(days_since_last_stay, 0) END),
             'frequency', jsonb_build_object('value', round(c.f::numeric, 1), 'weight', p.wf,
                                             'completed_stays', coalesce(completed_stays, 0)),
             'monetary', jsonb_build_object('value', round(c.m::numeric, 1), 'weight', p.wm,
@@ -254,7 +255,8 @@ CREATE FUNCTION loyalty_config_json() RETURNS json
     LANGUAGE sql STABLE
     AS $$
     SELECT (jsonb_build_object('formula_version', formula_version, 'updated_at', rfc3339(updated_at),
-                               'base_currency', base_currency, 'fx_rates', fx_rates) || loyalty)::json
+                               'base_currency', base_currency, 'fx_rates', fx_rates) || loyalty
+            || jsonb_build_object('monetary_cap', money_text((loyalty ->> 'monetary_cap')::numeric)))::json
     FROM settings
     $$;
 
