@@ -157,6 +157,37 @@ enum gd_err gd_db_rescore(struct gd_conn *c, int batch_size, const char *why, st
                           struct gd_error *reterr);
 json_t *gd_rescore_summary_json(const struct gd_rescore_summary *s);
 
+/* ---- marketing reads (db/vip.c) ---- */
+
+/* Filters of the VIP list, as validated text (NULL: not given). */
+struct gd_vip_filter {
+        const char *min_tier;
+        const char *min_score;
+        const char *nationality;
+        const char *consent; /* "true" or "false" */
+        const char *upcoming_days;
+        const char *after_key, *after_id; /* cursor */
+        int limit;
+};
+
+/* Items come unmasked (with birth_date, email, phone): the caller masks them per role. */
+enum gd_err gd_db_vip_list(struct gd_conn *c, const struct gd_vip_filter *f, json_t **ret_items,
+                           char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr);
+
+/* The whole list, row by row, on a connection of its own (an export may take a while and must not
+ * hold one of the request pool's). */
+struct gd_vip_stream;
+enum gd_err gd_db_vip_stream_open(const struct gd_db_config *cfg, const struct gd_vip_filter *f,
+                                  struct gd_vip_stream **ret, struct gd_error *reterr);
+/* The next item (a new reference), or *ret_item = NULL after the last one. */
+enum gd_err gd_db_vip_stream_next(struct gd_vip_stream *s, json_t **ret_item, struct gd_error *reterr);
+void gd_db_vip_stream_free(struct gd_vip_stream *s);
+
+/* Birthdays and special dates of consenting guests recurring between two days (kind may be NULL). */
+enum gd_err gd_db_occasions(struct gd_conn *c, const char *first_day, const char *last_day, const char *kind,
+                            const char *after_key, const char *after_id, int limit, json_t **ret_items,
+                            char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr);
+
 /* ---- API keys (db/apikeys.c) ---- */
 
 struct gd_key_info {

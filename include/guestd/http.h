@@ -21,6 +21,7 @@ struct gd_auth_cache;
  * (locked) auth cache change after start. */
 struct gd_app {
         struct gd_config cfg;
+        struct gd_db_config db; /* for connections of their own (exports) */
         struct gd_pool *pool;
         struct gd_auth_cache *auth;
         unsigned boot_id;
@@ -89,6 +90,8 @@ struct gd_reply {
         char etag[24];
         char location[160];
         const char *content_type; /* default application/json */
+        struct MHD_Response *response; /* a body made elsewhere (a streamed export); queued as it is */
+        char disposition[96];          /* Content-Disposition, for downloads */
 };
 
 /* ---- router.c ---- */

@@ -83,6 +83,7 @@ int gd_cmd_serve(int argc, char **argv)
         int rc = check_schema(app);
         struct gd_error err = {0};
         struct gd_db_config dbc = gd_cli_db_config(&app->cfg);
+        app->db = dbc;
         if (rc == GD_EXIT_OK) {
                 gd_server_block_signals();
                 app->auth = gd_auth_cache_new();

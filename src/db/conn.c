@@ -133,6 +133,48 @@ enum gd_err gd_conn_query(struct gd_conn *c, const char *sql, PGresult **ret, st
         return await_result(c, ret, reterr);
 }
 
+enum gd_err gd_conn_stream_start(struct gd_conn *c, enum gd_stmt stmt, const char *const *params,
+                                 struct gd_error *reterr)
+{
+        if (!c->pg)
+                return unavailable(c, reterr, "not connected");
+        if (!PQsendQueryParams(c->pg, gd_stmts[stmt].sql, gd_stmts[stmt].n_params, NULL, params, NULL, NULL, 0) ||
+            !PQsetSingleRowMode(c->pg))
+                return unavailable(c, reterr, "sending the query failed");
+        long long deadline = now_ms() + c->cfg.timeout_ms;
+        int f;
+        while ((f = PQflush(c->pg)) == 1)
+                if (!wait_socket(c->pg, POLLOUT | POLLIN, deadline) || !PQconsumeInput(c->pg))
+                        return unavailable(c, reterr, "sending the query timed out");
+        return f < 0 ? unavailable(c, reterr, "sending the query failed") : GD_OK;
+}
+
+enum gd_err gd_conn_next_row(struct gd_conn *c, PGresult **ret_row, struct gd_error *reterr)
+{
+        long long deadline = now_ms() + c->cfg.timeout_ms;
+        while (PQisBusy(c->pg))
+                if (!wait_socket(c->pg, POLLIN, deadline) || !PQconsumeInput(c->pg))
+                        return unavailable(c, reterr, "the database did not answer in time");
+        PGresult *r = PQgetResult(c->pg);
+        ExecStatusType st = r ? PQresultStatus(r) : PGRES_TUPLES_OK;
+        if (st == PGRES_SINGLE_TUPLE) {
+                *ret_row = r;
+                return GD_OK;
+        }
+        if (st != PGRES_TUPLES_OK) {
+                const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+                gd_error_set_cause(reterr, "SQLSTATE %s", state ? state : "none");
+                PQclear(r);
+                return gd_error_set(reterr, gd_sqlstate_classify(state), NULL);
+        }
+        PQclear(r);
+        /* the end: collect the terminating NULL so the connection is idle again */
+        while ((r = PQgetResult(c->pg)))
+                PQclear(r);
+        *ret_row = NULL;
+        return GD_OK;
+}
+
 enum gd_err gd_conn_exec_script(struct gd_conn *c, const char *sql, struct gd_error *reterr)
 {
         PGresult *r = NULL;

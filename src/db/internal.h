@@ -54,6 +54,8 @@ enum gd_stmt {
         GD_STMT_LOYALTY_CONFIG_GET,
         GD_STMT_LOYALTY_CONFIG_PUT,
         GD_STMT_RESCORE_BATCH,
+        GD_STMT_VIP_LIST,
+        GD_STMT_OCCASIONS,
         GD_STMT_APIKEY_FIND,
         GD_STMT_APIKEY_INSERT,
         GD_STMT_APIKEY_LIST,
@@ -76,6 +78,13 @@ extern const struct gd_stmt_def gd_stmts[_GD_STMT_MAX];
 enum gd_err gd_db_exec(struct gd_conn *c, enum gd_stmt stmt, const char *const *params, PGresult **ret,
                        struct gd_error *reterr);
 
+/* Sends a statement's text with parameters (no prepare: the connection is a one-off) in
+ * single-row mode; then gd_conn_next_row() yields the rows one by one. */
+enum gd_err gd_conn_stream_start(struct gd_conn *c, enum gd_stmt stmt, const char *const *params,
+                                 struct gd_error *reterr);
+/* Next row (caller PQclear()s it), or *ret_row = NULL at the end. */
+enum gd_err gd_conn_next_row(struct gd_conn *c, PGresult **ret_row, struct gd_error *reterr);
+
 /* Runs fixed SQL text (never request data) and returns its last result. */
 enum gd_err gd_conn_query(struct gd_conn *c, const char *sql, PGresult **ret, struct gd_error *reterr);
 
@@ -94,6 +103,9 @@ bool gd_conn_is_idle(struct gd_conn *c);
 typedef json_t *(*gd_row_to_json)(const PGresult *r, int row);
 enum gd_err gd_db_page(PGresult *r, int limit, gd_row_to_json row_to_json, int key_col, int id_col,
                        json_t **ret_items, char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr);
+
+/* Rows whose first column is an item's JSON text (made by the SQL representation functions). */
+json_t *gd_db_json_column(const PGresult *r, int row);
 
 /* Lists: the text of a limit one more than the page, which tells whether another page follows. */
 void gd_db_limit_plus_one(int limit, char out[16]);

@@ -32,3 +32,8 @@ enum gd_err gd_db_page(PGresult *r, int limit, gd_row_to_json row_to_json, int k
         *ret_items = items;
         return GD_OK;
 }
+
+json_t *gd_db_json_column(const PGresult *r, int row)
+{
+        return json_loads(PQgetvalue(r, row, 0), 0, NULL);
+}

@@ -98,12 +98,6 @@ static enum gd_err guest_is_live(struct gd_conn *c, const char *guest_id, struct
         return n == 1 ? GD_OK : gd_error_set(reterr, GD_ERR_NOT_FOUND, "No guest has this id.");
 }
 
-/* Column 0 of every section read is the item's JSON, made by sql/0002's <table>_json(). */
-static json_t *item_from_row(const PGresult *r, int row)
-{
-        return json_loads(PQgetvalue(r, row, 0), 0, NULL);
-}
-
 enum gd_err gd_db_section_list(struct gd_conn *c, enum gd_section s, const char *guest_id, const char *after_key,
                                const char *after_id, int limit, json_t **ret_items, char ret_next_key[64],
                                char ret_next_id[64], struct gd_error *reterr)
@@ -118,7 +112,7 @@ enum gd_err gd_db_section_list(struct gd_conn *c, enum gd_section s, const char 
         e = gd_db_exec(c, statements[s].list, params, &r, reterr);
         if (e != GD_OK)
                 return e;
-        return gd_db_page(r, limit, item_from_row, 1, 2, ret_items, ret_next_key, ret_next_id, reterr);
+        return gd_db_page(r, limit, gd_db_json_column, 1, 2, ret_items, ret_next_key, ret_next_id, reterr);
 }
 
 /* After a conditional write touched nothing: is the item gone, or at another version? */

@@ -232,6 +232,31 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "SELECT last_id::text, guests, moved_up, moved_down, (SELECT formula_version FROM settings)"
                 " FROM rescore_batch($1::uuid, $2::int, $3)", 3},
 
+        /*
+         * VIP list, best first: $1 min_tier, $2 min_score, $3 nationality, $4 consent,
+         * $5 upcoming_days, $6/$7 cursor (score, id), $8 limit (NULL: all, for CSV exports).
+         * Tiers compare by their rank in the configuration, so a vip_code lift counts.
+         */
+        [GD_STMT_VIP_LIST] = {"vip_list",
+                "SELECT vip_json(g, l, s.loyalty -> 'tiers', CASE WHEN $5::int IS NOT NULL"
+                "   THEN next_occasion(g.id, g.birth_date, current_date, $5::int) END)::text, l.score::text, g.id::text"
+                " FROM guest_loyalty l JOIN guest g ON g.id = l.guest_id AND g.deleted_at IS NULL CROSS JOIN settings s"
+                " CROSS JOIN LATERAL (SELECT array_agg(t ->> 'name' ORDER BY n) AS names"
+                "   FROM jsonb_array_elements(s.loyalty -> 'tiers') WITH ORDINALITY x(t, n)) tn"
+                " WHERE ($1::text IS NULL OR array_position(tn.names, l.tier) >= array_position(tn.names, $1::text))"
+                " AND ($2::numeric IS NULL OR l.score >= $2::numeric)"
+                " AND ($3::text IS NULL OR g.nationality = $3)"
+                " AND ($4::boolean IS NULL OR g.marketing_consent = $4::boolean)"
+                " AND ($5::int IS NULL OR next_occasion(g.id, g.birth_date, current_date, $5::int) IS NOT NULL)"
+                " AND ($6::numeric IS NULL OR l.score < $6::numeric OR (l.score = $6::numeric AND g.id > $7::uuid))"
+                " ORDER BY l.score DESC, g.id LIMIT $8::int", 8},
+        /* the greeting feed: $1..$2 days, $3 kind, $4/$5 cursor (day number, row id), $6 limit */
+        [GD_STMT_OCCASIONS] = {"occasions",
+                "SELECT item::text, (day - date '1970-01-01')::text, row_id::text"
+                " FROM occasions_between($1::date, $2::date, $3)"
+                " WHERE $4::int IS NULL OR (day, row_id) > (date '1970-01-01' + $4::int, $5::uuid)"
+                " ORDER BY day, row_id LIMIT $6::int", 6},
+
         [GD_STMT_COMPLAINT_REPORT] = {"complaint_report", "SELECT complaint_report($1::date, $2::date)::text", 2},
 
         /* The references are replaced by difference, so an unchanged one is never deleted and

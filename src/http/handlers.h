@@ -27,6 +27,9 @@ GD_HANDLER(gd_h_loyalty_config_get);
 GD_HANDLER(gd_h_loyalty_config_put);
 GD_HANDLER(gd_h_loyalty_rescore);
 
+GD_HANDLER(gd_h_vip_list);
+GD_HANDLER(gd_h_special_dates_feed);
+
 GD_HANDLER(gd_h_api_key_create);
 GD_HANDLER(gd_h_api_key_list);
 GD_HANDLER(gd_h_api_key_revoke);

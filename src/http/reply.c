@@ -129,6 +129,9 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
 
         if (e != GD_OK) {
                 json_decref(body);
+                if (reply->response)
+                        MHD_destroy_response(reply->response);
+                reply->response = NULL;
                 req->err.code = e;
                 const char *instance = req->path;
                 body = gd_problem_body(&req->err, instance, req->request_id);
@@ -138,7 +141,10 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
         }
 
         struct MHD_Response *r = NULL;
-        if (reply->raw) {
+        if (e == GD_OK && reply->response) {
+                r = reply->response;
+                reply->response = NULL;
+        } else if (reply->raw) {
                 r = MHD_create_response_from_buffer(reply->raw_len, (void *) reply->raw, MHD_RESPMEM_PERSISTENT);
         } else if (body) {
                 /* 15 digits: what a double holds exactly, so 47.3 is written "47.3", not 47.299999999999997 */
@@ -163,6 +169,7 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
         if (e == GD_OK) {
                 add_header(r, MHD_HTTP_HEADER_ETAG, reply->etag);
                 add_header(r, MHD_HTTP_HEADER_LOCATION, reply->location);
+                add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, reply->disposition);
         } else if (status == 503) {
                 add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
         } else if (status == 401) {

@@ -39,6 +39,9 @@ const struct gd_route gd_routes[] = {
         {"PUT", "/v1/loyalty/config", gd_h_loyalty_config_put, ROLE(ADMIN), GD_BODY_JSON, true, 0},
         {"POST", "/v1/loyalty/rescore", gd_h_loyalty_rescore, ROLE(OPS), GD_BODY_NONE, true, 0},
 
+        {"GET", "/v1/vip", gd_h_vip_list, ROLE(MARKETING), GD_BODY_NONE, true, 0},
+        {"GET", "/v1/special-dates", gd_h_special_dates_feed, ROLE(MARKETING), GD_BODY_NONE, true, 0},
+
         {"GET", "/v1/reports/complaints", gd_h_report_complaints, ROLE(OPS), GD_BODY_NONE, true, 0},
 
         {"POST", "/v1/api-keys", gd_h_api_key_create, ROLE(ADMIN), GD_BODY_JSON, true, 0},

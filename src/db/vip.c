@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* Marketing reads: the VIP list (a page, or a stream for exports) and the greeting feed. */
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct gd_vip_stream {
+        struct gd_conn *conn;
+};
+
+static void vip_params(const struct gd_vip_filter *f, const char *limit, const char *params[8])
+{
+        const char *values[8] = {f->min_tier,    f->min_score,     f->nationality, f->consent,
+                                 f->upcoming_days, f->after_key, f->after_id,    limit};
+        for (int i = 0; i < 8; i++)
+                params[i] = values[i];
+}
+
+enum gd_err gd_db_vip_list(struct gd_conn *c, const struct gd_vip_filter *f, json_t **ret_items,
+                           char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr)
+{
+        char limit[16];
+        gd_db_limit_plus_one(f->limit, limit);
+        const char *params[8];
+        vip_params(f, limit, params);
+        PGresult *r = NULL;
+        enum gd_err e = gd_db_exec(c, GD_STMT_VIP_LIST, params, &r, reterr);
+        if (e != GD_OK)
+                return e;
+        return gd_db_page(r, f->limit, gd_db_json_column, 1, 2, ret_items, ret_next_key, ret_next_id, reterr);
+}
+
+enum gd_err gd_db_vip_stream_open(const struct gd_db_config *cfg, const struct gd_vip_filter *f,
+                                  struct gd_vip_stream **ret, struct gd_error *reterr)
+{
+        struct gd_vip_stream *s = calloc(1, sizeof(*s));
+        if (!s)
+                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        const char *params[8];
+        vip_params(f, /* limit= */ NULL, params);
+        enum gd_err e = gd_conn_open(cfg, false, &s->conn, reterr);
+        if (e == GD_OK)
+                e = gd_conn_stream_start(s->conn, GD_STMT_VIP_LIST, params, reterr);
+        if (e != GD_OK) {
+                gd_db_vip_stream_free(s);
+                return e;
+        }
+        *ret = s;
+        return GD_OK;
+}
+
+enum gd_err gd_db_vip_stream_next(struct gd_vip_stream *s, json_t **ret_item, struct gd_error *reterr)
+{
+        PGresult *r = NULL;
+        enum gd_err e = gd_conn_next_row(s->conn, &r, reterr);
+        if (e != GD_OK)
+                return e;
+        json_t *item = r ? gd_db_json_column(r, 0) : NULL;
+        bool failed = r && !item;
+        PQclear(r);
+        if (failed)
+                return gd_error_set(reterr, GD_ERR_INTERNAL, NULL);
+        *ret_item = item;
+        return GD_OK;
+}
+
+void gd_db_vip_stream_free(struct gd_vip_stream *s)
+{
+        if (!s)
+                return;
+        gd_conn_free(s->conn); /* closing the session cancels what it was still sending */
+        free(s);
+}
+
+enum gd_err gd_db_occasions(struct gd_conn *c, const char *first_day, const char *last_day, const char *kind,
+                            const char *after_key, const char *after_id, int limit, json_t **ret_items,
+                            char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr)
+{
+        char lim[16];
+        gd_db_limit_plus_one(limit, lim);
+        const char *params[] = {first_day, last_day, kind, after_key, after_id, lim};
+        PGresult *r = NULL;
+        enum gd_err e = gd_db_exec(c, GD_STMT_OCCASIONS, params, &r, reterr);
+        if (e != GD_OK)
+                return e;
+        return gd_db_page(r, limit, gd_db_json_column, 1, 2, ret_items, ret_next_key, ret_next_id, reterr);
+}
