@@ -190,6 +190,16 @@ CREATE FUNCTION refresh_guest_stats(ids uuid[]) RETURNS void
             open_complaints = EXCLUDED.open_complaints, updated_at = EXCLUDED.updated_at
     $$;
 
+-- Everything derived from a guest's history, refreshed for the given guests. Later migrations
+-- add to it (the loyalty score), so every trigger below stays as it is.
+CREATE FUNCTION refresh_derived(ids uuid[], why text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM refresh_guest_stats(ids);
+END
+$$;
+
 -- Statement-level triggers: one refresh per statement for all the guests it touched. The guest
 -- rows are locked first, so two transactions writing one guest's history refresh one after the
 -- other, each seeing the other's committed rows (plpgsql takes a new snapshot per query).
@@ -208,7 +218,7 @@ BEGIN
     END IF;
     IF ids IS NOT NULL THEN
         PERFORM 1 FROM unnest(ids) AS u(id) JOIN guest g ON g.id = u.id ORDER BY g.id FOR NO KEY UPDATE OF g;
-        PERFORM refresh_guest_stats(ids);
+        PERFORM refresh_derived(ids, 'history');
     END IF;
     RETURN NULL;
 END
@@ -233,20 +243,21 @@ CREATE TRIGGER complaint_updated AFTER UPDATE ON complaint REFERENCING NEW TABLE
 CREATE TRIGGER complaint_deleted AFTER DELETE ON complaint REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION history_changed();
 
--- Every guest has a statistics row from its creation on.
+-- Every guest has its derived rows from its creation on.
 CREATE FUNCTION guest_created() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    ids uuid[];
 BEGIN
-    INSERT INTO guest_stats (guest_id, currency)
-    SELECT n.id, s.base_currency FROM new_rows n CROSS JOIN settings s
-    ON CONFLICT (guest_id) DO NOTHING;
+    SELECT array_agg(id) INTO ids FROM new_rows;
+    PERFORM refresh_derived(ids, 'created');
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER guest_inserted AFTER INSERT ON guest REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION guest_created();
-INSERT INTO guest_stats (guest_id) SELECT id FROM guest ON CONFLICT DO NOTHING;
+SELECT refresh_guest_stats(array_agg(id)) FROM guest;
 
 -- ---- JSON representations: the one definition of what each item looks like in the API ----
 

@@ -172,41 +172,13 @@ CREATE FUNCTION refresh_loyalty(ids uuid[], why text, OUT moved_up integer, OUT 
     FROM changes
     $$;
 
--- History writes already refresh the statistics (sql/0002); they now refresh the score as well.
-CREATE OR REPLACE FUNCTION history_changed() RETURNS trigger
+-- Whatever refreshes a guest's statistics (history triggers, creation) now refreshes the score too.
+CREATE OR REPLACE FUNCTION refresh_derived(ids uuid[], why text) RETURNS void
     LANGUAGE plpgsql
     AS $$
-DECLARE
-    ids uuid[];
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(DISTINCT guest_id) INTO ids FROM new_rows;
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(DISTINCT guest_id) INTO ids FROM old_rows;
-    ELSE
-        SELECT array_agg(DISTINCT guest_id) INTO ids FROM (SELECT guest_id FROM new_rows UNION SELECT guest_id FROM old_rows) t;
-    END IF;
-    IF ids IS NOT NULL THEN
-        PERFORM 1 FROM unnest(ids) AS u(id) JOIN guest g ON g.id = u.id ORDER BY g.id FOR NO KEY UPDATE OF g;
-        PERFORM refresh_guest_stats(ids);
-        PERFORM refresh_loyalty(ids, 'history');
-    END IF;
-    RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION guest_created() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    ids uuid[];
-BEGIN
-    INSERT INTO guest_stats (guest_id, currency)
-    SELECT n.id, s.base_currency FROM new_rows n CROSS JOIN settings s
-    ON CONFLICT (guest_id) DO NOTHING;
-    SELECT array_agg(id) INTO ids FROM new_rows;
-    PERFORM refresh_loyalty(ids, 'created');
-    RETURN NULL;
+    PERFORM refresh_guest_stats(ids);
+    PERFORM refresh_loyalty(ids, why);
 END
 $$;
 
