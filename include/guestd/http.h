@@ -27,6 +27,7 @@ struct gd_app {
         unsigned boot_id;
         atomic_ulong next_request;
         atomic_int in_flight; /* requests between the first call and completion */
+        atomic_int exports;   /* CSV exports streaming now */
 };
 
 struct gd_req;

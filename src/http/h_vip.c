@@ -11,6 +11,7 @@
 #include "handlers.h"
 
 #define EXPORT_BLOCK (32 * 1024) /* bytes handed to libmicrohttpd per call: memory stays flat */
+#define MAX_EXPORTS 4            /* each export holds a database session of its own */
 
 static const char *const vip_params[] = {"min_tier", "min_score", "nationality", "consent", "upcoming_days",
                                          "limit", "cursor", NULL};
@@ -82,6 +83,13 @@ static enum gd_err parse_vip_filter(struct gd_req *req, struct gd_vip_filter *f,
         if (e == GD_OK)
                 e = gd_query_cursor(req, "vip", /* integer_key= */ false, cursor, reterr);
         if (e == GD_OK && cursor->n) {
+                json_t *key = json_string(cursor->fields[1]);
+                bool score_ok = key && gd_decimal_parse(key, 3, 1, text) == GD_DECIMAL_OK;
+                json_decref(key);
+                if (!score_ok) {
+                        gd_error_add_field(reterr, "cursor", "must be a next_cursor value returned by this list");
+                        return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The cursor parameter is not valid.");
+                }
                 f->after_key = cursor->fields[1];
                 f->after_id = cursor->fields[2];
         }
@@ -147,6 +155,7 @@ static ssize_t export_read(void *cls, uint64_t pos, char *out, size_t max)
 static void export_free(void *cls)
 {
         struct vip_export *x = cls;
+        atomic_fetch_sub(&x->app->exports, 1);
         gd_db_vip_stream_free(x->stream);
         gd_strbuf_clear(&x->block);
         free(x);
@@ -155,9 +164,16 @@ static void export_free(void *cls)
 static enum gd_err start_export(struct gd_req *req, const struct gd_vip_filter *f, struct gd_reply *reply,
                                 struct gd_error *reterr)
 {
+        if (atomic_fetch_add(&req->app->exports, 1) >= MAX_EXPORTS) {
+                atomic_fetch_sub(&req->app->exports, 1);
+                gd_error_set_cause(reterr, "%d exports already running", MAX_EXPORTS);
+                return gd_error_set(reterr, GD_ERR_UNAVAILABLE, "Too many exports at once; retry shortly.");
+        }
         struct vip_export *x = calloc(1, sizeof(*x));
-        if (!x)
+        if (!x) {
+                atomic_fetch_sub(&req->app->exports, 1);
                 return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        }
         x->app = req->app;
         memcpy(x->request_id, req->request_id, sizeof(x->request_id));
         enum gd_err e = gd_db_vip_stream_open(&req->app->db, f, &x->stream, reterr);
@@ -191,8 +207,11 @@ GD_HANDLER(gd_h_vip_list)
         enum gd_err e = parse_vip_filter(req, &f, &cursor, reterr);
         if (e != GD_OK)
                 return e;
-        if (wants_csv(req))
+        if (wants_csv(req)) {
+                /* an export is the whole list: paging does not apply */
+                f.after_key = f.after_id = NULL;
                 return start_export(req, &f, reply, reterr);
+        }
         json_t *items = NULL;
         char next_key[64], next_id[64];
         e = gd_db_vip_list(req->db, &f, &items, next_key, next_id, reterr);
@@ -228,7 +247,10 @@ GD_HANDLER(gd_h_special_dates_feed)
         to = gd_date_from_unix((time_t) (gd_date_to_days(&from) + FEED_DEFAULT_DAYS) * 86400);
         if (to_text && !gd_date_parse(to_text, &to))
                 gd_error_add_field(reterr, "to", "must be a date formatted YYYY-MM-DD");
-        if (reterr->n_fields == 0 && gd_date_compare(&from, &to) > 0)
+        static const struct gd_date first_day = {1900, 1, 1}, last_day = {2100, 12, 31};
+        if (reterr->n_fields == 0 && (gd_date_compare(&from, &first_day) < 0 || gd_date_compare(&to, &last_day) > 0))
+                gd_error_add_field(reterr, "from", "the range must lie between 1900-01-01 and 2100-12-31");
+        else if (reterr->n_fields == 0 && gd_date_compare(&from, &to) > 0)
                 gd_error_add_field(reterr, "from", "must not be after to");
         else if (reterr->n_fields == 0 && gd_date_to_days(&to) - gd_date_to_days(&from) > FEED_MAX_DAYS - 1)
                 gd_error_add_field(reterr, "to", "the range may span at most %d days", FEED_MAX_DAYS);
@@ -247,6 +269,11 @@ GD_HANDLER(gd_h_special_dates_feed)
                 e = gd_query_cursor(req, "occasions", /* integer_key= */ true, &cursor, reterr);
         if (e != GD_OK)
                 return e;
+        /* the key is a day number: within the years above */
+        if (cursor.n && labs(strtol(cursor.fields[1], NULL, 10)) > 100000) {
+                gd_error_add_field(reterr, "cursor", "must be a next_cursor value returned by this list");
+                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The cursor parameter is not valid.");
+        }
         char first[11], last[11], next_key[64], next_id[64];
         gd_date_format(&from, first);
         gd_date_format(&to, last);
