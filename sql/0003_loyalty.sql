@@ -64,7 +64,7 @@ CREATE FUNCTION loyalty_compute(days_since_last_stay integer, completed_stays bi
                greatest(0, least(100, 100 - 10 * coalesce(complaints_low_medium, 0)
                                           - 25 * coalesce(complaints_high_critical, 0)
                                           + 5 * coalesce(resolved_with_good_feedback, 0)))::float8 AS s,
-               greatest(0, least(100, CASE WHEN coalesce(billed, 0) > 0 THEN 100 * paid / billed ELSE 100 END
+               greatest(0, least(100, CASE WHEN coalesce(billed, 0) > 0 THEN 100 * coalesce(paid, 0) / billed ELSE 100 END
                                       - 20 * coalesce(no_shows, 0)))::float8 AS cr),
     s AS (
         SELECT round((p.wr * c.r + p.wf * c.f + p.wm * c.m + p.ws * c.s + p.wc * c.cr)::numeric, 1) AS score
@@ -244,6 +244,9 @@ BEGIN
     FROM (SELECT id FROM guest WHERE after IS NULL OR id > after ORDER BY id LIMIT batch) g;
     guests := coalesce(array_length(ids, 1), 0);
     last_id := ids[guests];
+    -- the same lock as a history write takes: a write to one of these guests either commits
+    -- before the recompute reads (and is counted) or waits for this batch to commit
+    PERFORM 1 FROM unnest(ids) AS u(id) JOIN guest g ON g.id = u.id ORDER BY g.id FOR NO KEY UPDATE OF g;
     moved_up := 0;
     moved_down := 0;
     IF guests > 0 THEN

@@ -34,7 +34,7 @@ static const struct gd_rule config_rules[] = {
         {.name = "window_days", .kind = GD_RULE_INT, .imin = 1, .imax = 3650, .required = true},
         {.name = "recency_days", .kind = GD_RULE_INT, .imin = 1, .imax = 3650, .required = true},
         {.name = "frequency_cap", .kind = GD_RULE_INT, .imin = 1, .imax = 1000, .required = true},
-        {.name = "monetary_cap", .kind = GD_RULE_DECIMAL, .max = 12, .scale = 2, .imin = 1, .imax = 999999999999,
+        {.name = "monetary_cap", .kind = GD_RULE_DECIMAL, .max = 12, .scale = 2, .imin = 0, .imax = 999999999999,
          .required = true},
         {.name = "weights", .kind = GD_RULE_OBJECT, .members = weight_rules, .required = true},
         {.name = "tiers", .kind = GD_RULE_OBJECT_LIST, .max = 10, .members = tier_rules, .required = true},
@@ -157,6 +157,10 @@ enum gd_err gd_loyalty_config_validate(const json_t *body, struct gd_error *rete
         }
         if (weights_readable && fabs(sum - 1.0) > WEIGHT_TOLERANCE)
                 gd_error_add_field(reterr, "/weights", "must add up to 1 (they add up to %.4f)", sum);
+        char cap[GD_DECIMAL_MAX];
+        if (gd_decimal_parse(json_object_get(doc, "monetary_cap"), 12, 2, cap) == GD_DECIMAL_OK &&
+            gd_decimal_compare_int(cap, 0) == 0)
+                gd_error_add_field(reterr, "/monetary_cap", "must be more than 0");
         if (json_is_array(json_object_get(doc, "tiers")))
                 check_tiers(json_object_get(doc, "tiers"), json_string_value(json_object_get(doc, "vip_floor_tier")),
                             reterr);

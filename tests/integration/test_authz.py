@@ -87,6 +87,17 @@ def b_section_item(section, body=None):
     return build
 
 
+# loyalty (issue 4): the PUT sends back the current configuration (a PUT that changes nothing but the version)
+def b_loyalty(ctx):
+    return f"/v1/guests/{_guest(ctx)['id']}/loyalty", None
+
+
+def b_put_loyalty_config(ctx):
+    r = ctx["api"]("GET", "/v1/loyalty/config", key="admin")
+    assert r.status == 200, f"setup: GET /v1/loyalty/config failed: {r!r}"
+    return "/v1/loyalty/config", r.json()
+
+
 SECTION_PATCHES = {"stays": {"room_number": "12"}, "consumptions": {"covers": 2}, "preferences": {"value": "v2"},
                    "special-dates": {"label": "authz"}, "complaints": {"status": "in_progress"}}
 
@@ -105,6 +116,10 @@ BUILDERS = {
     ("GET", "/readyz"): b_static("/readyz"),
     ("GET", "/openapi.json"): b_static("/openapi.json"),
     ("GET", "/v1/reports/complaints"): b_static("/v1/reports/complaints?from=2001-01-01&to=2001-03-31"),
+    ("GET", "/v1/guests/{}/loyalty"): b_loyalty,
+    ("GET", "/v1/loyalty/config"): b_static("/v1/loyalty/config"),
+    ("PUT", "/v1/loyalty/config"): b_put_loyalty_config,
+    ("POST", "/v1/loyalty/rescore"): b_static("/v1/loyalty/rescore"),
 }
 for _section in gd_dossier.SECTIONS:
     BUILDERS[("POST", f"/v1/guests/{{}}/{_section}")] = b_section_collection(_section, True)
