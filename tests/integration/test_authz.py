@@ -120,6 +120,8 @@ BUILDERS = {
     ("GET", "/v1/loyalty/config"): b_static("/v1/loyalty/config"),
     ("PUT", "/v1/loyalty/config"): b_put_loyalty_config,
     ("POST", "/v1/loyalty/rescore"): b_static("/v1/loyalty/rescore"),
+    ("GET", "/v1/vip"): b_static("/v1/vip?limit=5"),
+    ("GET", "/v1/special-dates"): b_static("/v1/special-dates?limit=5"),
 }
 for _section in gd_dossier.SECTIONS:
     BUILDERS[("POST", f"/v1/guests/{{}}/{_section}")] = b_section_collection(_section, True)
