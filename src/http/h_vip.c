@@ -28,7 +28,8 @@ static bool tier_name_shape(const char *s)
         return n >= 1 && n <= 30 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
-static enum gd_err tier_exists(struct gd_req *req, const char *name, struct gd_error *reterr)
+/* Adds a field error when no tier of the loyalty configuration has this name. */
+static enum gd_err check_tier_exists(struct gd_req *req, const char *name, struct gd_error *reterr)
 {
         json_t *config = NULL;
         enum gd_err e = gd_db_loyalty_config_get(req->db, &config, reterr);
@@ -41,10 +42,8 @@ static enum gd_err tier_exists(struct gd_req *req, const char *name, struct gd_e
                 found |= json_is_string(json_object_get(tier, "name")) &&
                          strcmp(json_string_value(json_object_get(tier, "name")), name) == 0;
         json_decref(config);
-        if (!found) {
+        if (!found)
                 gd_error_add_field(reterr, "min_tier", "must be the name of a tier of the loyalty configuration");
-                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The VIP filters are not valid.");
-        }
         return GD_OK;
 }
 
@@ -63,6 +62,8 @@ static enum gd_err parse_vip_filter(struct gd_req *req, struct gd_vip_filter *f,
         json_t *score = f->min_score ? json_string(f->min_score) : NULL;
         if (f->min_tier && !tier_name_shape(f->min_tier))
                 gd_error_add_field(reterr, "min_tier", "must be the name of a tier of the loyalty configuration");
+        else if (f->min_tier && (e = check_tier_exists(req, f->min_tier, reterr)) != GD_OK)
+                return e;
         if (score && (gd_decimal_parse(score, 3, 1, text) != GD_DECIMAL_OK || gd_decimal_compare_int(text, 0) < 0 ||
                       gd_decimal_compare_int(text, 100) > 0))
                 gd_error_add_field(reterr, "min_score", "must be a number from 0 to 100 with at most one decimal");
@@ -93,8 +94,6 @@ static enum gd_err parse_vip_filter(struct gd_req *req, struct gd_vip_filter *f,
                 f->after_key = cursor->fields[1];
                 f->after_id = cursor->fields[2];
         }
-        if (e == GD_OK && f->min_tier)
-                e = tier_exists(req, f->min_tier, reterr);
         return e;
 }
 
