@@ -38,7 +38,11 @@ enum gd_err gd_db_vip_stream_open(const struct gd_db_config *cfg, const struct g
                 return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
         const char *params[8];
         vip_params(f, /* limit= */ NULL, params);
-        enum gd_err e = gd_conn_open(cfg, false, &s->conn, reterr);
+        /* the query lasts as long as the client takes to read the list: only the per-row
+         * deadline applies, not the statement timeout of ordinary requests */
+        struct gd_db_config export_cfg = *cfg;
+        export_cfg.statement_timeout_ms = 0;
+        enum gd_err e = gd_conn_open(&export_cfg, false, &s->conn, reterr);
         if (e == GD_OK)
                 e = gd_conn_stream_start(s->conn, GD_STMT_VIP_LIST, params, reterr);
         if (e != GD_OK) {
