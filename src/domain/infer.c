@@ -66,6 +66,26 @@ static size_t emit(struct gd_inferred *out, size_t n, size_t cap, const char *ca
         return n + 1;
 }
 
+/*
+ * The rule the room-type, party-size and dining rules share: the most frequent value among the m
+ * facts looked at, kept when seen at least MIN_SUPPORT times (and, with need_half, on at least half
+ * of them). The evidence reads "<value><unit> on <count> of the last <m> <what>".
+ */
+static size_t emit_most_frequent(const struct tally *t, size_t m, bool need_half, const char *category,
+                                 const char *key, const char *unit, const char *what, struct gd_inferred *out,
+                                 size_t n, size_t cap)
+{
+        if (t->n == 0)
+                return n;
+        size_t b = tally_best(t);
+        if (t->count[b] < MIN_SUPPORT || (need_half && 2 * t->count[b] < m))
+                return n;
+        char evidence[sizeof(out->evidence)];
+        snprintf(evidence, sizeof(evidence), "%.*s%s on %zu of the last %zu %s", (int) t->len[b], t->value[b], unit,
+                 t->count[b], m, what);
+        return emit(out, n, cap, category, key, strlen(key), t->value[b], t->len[b], evidence);
+}
+
 /* (room, room_type): M is the number of the stays that have a room type. */
 static size_t infer_room_type(const struct gd_stay_fact *stays, size_t n_stays, struct gd_inferred *out,
                               size_t n, size_t cap)
@@ -80,15 +100,7 @@ static size_t infer_room_type(const struct gd_stay_fact *stays, size_t n_stays, 
                         tally_add(&t, stays[i].room_type, len);
                 }
         }
-        if (t.n == 0)
-                return n;
-        size_t b = tally_best(&t);
-        if (t.count[b] < MIN_SUPPORT)
-                return n;
-        char evidence[sizeof(out->evidence)];
-        snprintf(evidence, sizeof(evidence), "%.*s on %zu of the last %zu stays", (int) t.len[b], t.value[b],
-                 t.count[b], m);
-        return emit(out, n, cap, "room", "room_type", strlen("room_type"), t.value[b], t.len[b], evidence);
+        return emit_most_frequent(&t, m, false, "room", "room_type", "", "stays", out, n, cap);
 }
 
 /* (habit, party_size): every stay counts. */
@@ -102,15 +114,7 @@ static size_t infer_party_size(const struct gd_stay_fact *stays, size_t n_stays,
                 int len = snprintf(party[i], sizeof(party[i]), "%d", stays[i].party);
                 tally_add(&t, party[i], (size_t) len);
         }
-        if (t.n == 0)
-                return n;
-        size_t b = tally_best(&t);
-        if (t.count[b] < MIN_SUPPORT)
-                return n;
-        char evidence[sizeof(out->evidence)];
-        snprintf(evidence, sizeof(evidence), "%.*s guests on %zu of the last %zu stays", (int) t.len[b],
-                 t.value[b], t.count[b], n_stays);
-        return emit(out, n, cap, "habit", "party_size", strlen("party_size"), t.value[b], t.len[b], evidence);
+        return emit_most_frequent(&t, n_stays, false, "habit", "party_size", " guests", "stays", out, n, cap);
 }
 
 /* (dining, dining_type): the most frequent type, on at least 3 and at least half of the charges. */
@@ -127,16 +131,7 @@ static size_t infer_dining_type(const struct gd_dining_fact *dining, size_t n_di
                         tally_add(&t, dining[i].dining_type, len);
                 }
         }
-        if (t.n == 0)
-                return n;
-        size_t b = tally_best(&t);
-        if (t.count[b] < MIN_SUPPORT || 2 * t.count[b] < m)
-                return n;
-        char evidence[sizeof(out->evidence)];
-        snprintf(evidence, sizeof(evidence), "%.*s on %zu of the last %zu dining charges", (int) t.len[b],
-                 t.value[b], t.count[b], m);
-        return emit(out, n, cap, "dining", "dining_type", strlen("dining_type"), t.value[b], t.len[b],
-                    evidence);
+        return emit_most_frequent(&t, m, true, "dining", "dining_type", "", "dining charges", out, n, cap);
 }
 
 static bool listed_before(const struct gd_stay_fact *stay, size_t j, const char *name, size_t len)
