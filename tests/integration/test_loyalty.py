@@ -1,4 +1,4 @@
-"""Loyalty over HTTP (loyalty-decisions.md): GET /v1/guests/{id}/loyalty and the card's "loyalty", scores that
+"""Loyalty over HTTP (DESIGN §6; openapi/openapi.yaml, "Loyalty"): GET /v1/guests/{id}/loyalty and the card's "loyalty", scores that
 follow the history in the same request cycle, vip_code lifts, tier change history, the configuration (GET/PUT)
 and the rescore (POST /v1/loyalty/rescore and `guestd rescore`).
 

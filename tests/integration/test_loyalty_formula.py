@@ -1,8 +1,8 @@
-"""The loyalty formula (loyalty-decisions.md, "The formula"), tested directly: sql/0003_loyalty.sql's pure
+"""The loyalty formula (DESIGN §6; openapi/openapi.yaml, "Loyalty"), tested directly: sql/0003_loyalty.sql's pure
 loyalty_compute(days_since_last_stay, completed_stays, spend, complaints_low_medium, complaints_high_critical,
 resolved_with_good_feedback, billed, paid, no_shows, has_vip_code, cfg) -> jsonb, called through psql.
 
-Every expectation is computed here, in Python, from the formula as the decisions write it (math.exp/math.log),
+Every expectation is computed here, in Python, from the formula as DESIGN §6 and the API document write it (math.exp/math.log),
 and compared with the database's answer: the score and each component value exactly after rounding to one
 decimal, the inputs echoed back, the tier and vip_lifted."""
 
@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-# The default configuration (loyalty-decisions.md, "Config"), formula parameters only.
+# The default configuration (GET /v1/loyalty/config on a new database), formula parameters only.
 DEFAULT = {
     "window_days": 1095, "recency_days": 365, "frequency_cap": 20, "monetary_cap": "50000.00",
     "weights": {"recency": 0.25, "frequency": 0.25, "monetary": 0.30, "satisfaction": 0.10, "credit": 0.10},
@@ -54,7 +54,7 @@ def money(v):
 
 def expected(days=None, stays=0, spend="0", low_medium=0, high_critical=0, good=0, billed="0", paid="0", no_shows=0,
              vip=False, cfg=DEFAULT):
-    """The decisions' formula, written out independently of the SQL."""
+    """The documented formula, written out independently of the SQL."""
     w = cfg["weights"]
     if stays == 0 or days is None:
         r = 0.0

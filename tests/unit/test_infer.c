@@ -307,7 +307,7 @@ START_TEST(test_order)
 }
 END_TEST
 
-/* The examples of the decisions, word for word. */
+/* The evidence examples of the API document, word for word. */
 START_TEST(test_documented_evidence)
 {
         struct gd_stay_fact stays[5] = {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for include/guestd/loyalty.h: the rules of a PUT /v1/loyalty/config body (each with its JSON
- * pointer, all reported at once) and the stored form of a valid body. The rules are those of
- * loyalty-decisions.md ("Config"). */
+ * pointer, all reported at once) and the stored form of a valid body. The rules are those that
+ * openapi/openapi.yaml documents for PUT /v1/loyalty/config. */
 #include <check.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -252,7 +252,7 @@ START_TEST(test_ten_tiers_accepted)
 }
 END_TEST
 
-/* decisions: "monetary_cap > 0" - a cap below 1 is odd but allowed. */
+/* monetary_cap must be above 0: a cap below 1 is odd but allowed. */
 START_TEST(test_monetary_cap_below_one_accepted)
 {
         json_t *doc = default_config();

@@ -44,7 +44,7 @@ START_TEST(test_err_to_string_example)
 }
 END_TEST
 
-/* Statuses and slugs from DESIGN §4 and the API decisions. */
+/* Statuses and slugs from DESIGN §4 and openapi/openapi.yaml. */
 static const struct {
         enum gd_err code;
         unsigned status;
