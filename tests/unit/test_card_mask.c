@@ -10,7 +10,7 @@
 #include "guestd/guest.h"
 #include "guestd/role.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#include "gd_check.h"
 
 #define PREF(cat, key) \
         "{\"id\": \"p-" cat "\", \"category\": \"" cat "\", \"key\": \"" key "\", \"value\": \"v\"," \
@@ -32,15 +32,6 @@
         PREF("room", "room_type") ", " PREF("taboo", "pork") ", " PREF("travel_purpose", "business") "],"       \
         " \"special_dates\": [{\"id\": \"d1\", \"kind\": \"birthday\", \"date\": \"1985-07-04\", \"label\": null}],"  \
         " \"recent_stays\": [{\"id\": \"s1\", \"check_in\": \"2026-05-01\", \"check_out\": \"2026-05-04\"}]}"
-
-static json_t *parse(const char *s)
-{
-        json_error_t jerr;
-        json_t *j = json_loads(s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-
-        ck_assert_msg(j != NULL, "test JSON does not parse (%s): %s", jerr.text, s);
-        return j;
-}
 
 static bool has_category(const json_t *prefs, const char *category)
 {
@@ -186,11 +177,5 @@ static Suite *card_mask_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(card_mask_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suites(srunner_create(card_mask_suite()));
 }

@@ -10,7 +10,7 @@
 #include "guestd/apikey.h"
 #include "guestd/sha256.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#include "gd_check.h"
 
 static void to_hex(const uint8_t *d, size_t n, char *out)
 {
@@ -406,11 +406,5 @@ static Suite *crypto_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(crypto_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suites(srunner_create(crypto_suite()));
 }

@@ -8,7 +8,7 @@
 
 #include "guestd/csv.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#include "gd_check.h"
 
 /* One cell into a fresh buffer; returns a heap copy of what was written. */
 static char *cell(const char *text)
@@ -146,9 +146,7 @@ END_TEST
 
 static char *row_of(const char *json, const char *const *cols)
 {
-        json_error_t jerr;
-        json_t *item = json_loads(json, JSON_DECODE_ANY, &jerr);
-        ck_assert_msg(item != NULL, "bad test JSON %s: %s", json, jerr.text);
+        json_t *item = parse_flags(json, JSON_DECODE_ANY);
         struct gd_strbuf b = {0};
         ck_assert(gd_csv_row(&b, item, cols));
         json_decref(item);
@@ -394,11 +392,5 @@ static Suite *csv_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(csv_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suites(srunner_create(csv_suite()));
 }

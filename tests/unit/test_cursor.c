@@ -7,7 +7,7 @@
 
 #include "guestd/cursor.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#include "gd_check.h"
 
 /* Reference base64url (RFC 4648 §5, no padding), to build cursors byte by byte in tests. */
 static void b64url(const unsigned char *in, size_t n, char *out)
@@ -261,11 +261,5 @@ static Suite *cursor_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(cursor_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suites(srunner_create(cursor_suite()));
 }

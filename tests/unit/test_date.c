@@ -7,6 +7,8 @@
 
 #include "guestd/date.h"
 
+#include "gd_check.h"
+
 /* ---- leap years and month lengths ---- */
 
 static const struct {
@@ -242,8 +244,6 @@ START_TEST(test_compare)
 }
 END_TEST
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static Suite *date_suite(void)
 {
         Suite *s = suite_create("date");
@@ -280,11 +280,5 @@ static Suite *date_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(date_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suites(srunner_create(date_suite()));
 }

@@ -10,16 +10,7 @@
 
 #include "guestd/decimal.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static json_t *parse(const char *s)
-{
-        json_error_t jerr;
-        json_t *j = json_loads(s, JSON_DECODE_ANY, &jerr);
-
-        ck_assert_msg(j != NULL, "test JSON does not parse (%s): %s", jerr.text, s);
-        return j;
-}
+#include "gd_check.h"
 
 /* ---- gd_decimal_parse ---- */
 
@@ -111,7 +102,7 @@ static const struct {
 
 START_TEST(test_parse)
 {
-        json_t *v = parse(parse_cases[_i].json);
+        json_t *v = parse_flags(parse_cases[_i].json, JSON_DECODE_ANY);
         char out[GD_DECIMAL_MAX];
         enum gd_decimal_status st;
 
@@ -172,7 +163,7 @@ START_TEST(test_parse_roundtrip)
         int i;
 
         for (i = 0; i < N(inputs); i++) {
-                json_t *v = parse(inputs[i]);
+                json_t *v = parse_flags(inputs[i], JSON_DECODE_ANY);
                 char out[GD_DECIMAL_MAX];
 
                 if (gd_decimal_parse(v, 12, 3, out) == GD_DECIMAL_OK)
@@ -243,7 +234,7 @@ START_TEST(test_parse_then_compare)
         int i;
 
         for (i = 0; i < N(cases); i++) {
-                json_t *v = parse(cases[i].json);
+                json_t *v = parse_flags(cases[i].json, JSON_DECODE_ANY);
                 char out[GD_DECIMAL_MAX];
                 bool inside;
 
@@ -313,11 +304,5 @@ static Suite *decimal_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(decimal_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suites(srunner_create(decimal_suite()));
 }

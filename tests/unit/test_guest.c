@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for include/guestd/guest.h and role.h: guest rules, normalization, patch checks, masking, merge patch. */
 #include <check.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,7 +12,7 @@
 #include "guestd/guest.h"
 #include "guestd/role.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#include "gd_check.h"
 
 /* Every rule is checked against this fixed day, never the clock. */
 static const struct gd_date TODAY = { 2026, 6, 15 };
@@ -41,28 +40,6 @@ static const char *const SERVER_OWNED[] = { "id", "version", "created_at", "upda
 
 /* ---- helpers ---- */
 
-static json_t *parse(const char *s)
-{
-        json_error_t jerr;
-        json_t *j = json_loads(s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-
-        ck_assert_msg(j != NULL, "test JSON does not parse (%s): %s", jerr.text, s);
-        return j;
-}
-
-/* Malloc'd string: `unit` repeated n times. */
-static char *repeat(const char *unit, size_t n)
-{
-        size_t u = strlen(unit), i;
-        char *s = malloc(u * n + 1);
-
-        ck_assert_ptr_nonnull(s);
-        for (i = 0; i < n; i++)
-                memcpy(s + i * u, unit, u);
-        s[u * n] = '\0';
-        return s;
-}
-
 /* {"family_name": "Dupont", key: value}; steals value. */
 static json_t *doc_with(const char *key, json_t *value)
 {
@@ -73,47 +50,6 @@ static json_t *doc_with(const char *key, json_t *value)
         return doc;
 }
 
-static void describe(const struct gd_error *err, char *buf, size_t n)
-{
-        size_t i, used = 0;
-
-        buf[0] = '\0';
-        for (i = 0; i < err->n_fields && i < GD_ERROR_MAX_FIELDS; i++) {
-                int w = snprintf(buf + used, n - used, "%s\"%s\"", i ? ", " : "", err->fields[i].pointer);
-                if (w < 0 || (size_t)w >= n - used)
-                        break;
-                used += (size_t)w;
-        }
-}
-
-static bool has_pointer(const struct gd_error *err, const char *ptr)
-{
-        size_t i;
-
-        for (i = 0; i < err->n_fields && i < GD_ERROR_MAX_FIELDS; i++)
-                if (strcmp(err->fields[i].pointer, ptr) == 0)
-                        return true;
-        return false;
-}
-
-/* `expect` is one pointer, or several acceptable ones separated by '|' where the contract allows either. */
-static bool pointer_matches(const struct gd_error *err, const char *expect)
-{
-        char buf[256];
-        char *p, *bar;
-
-        snprintf(buf, sizeof(buf), "%s", expect);
-        for (p = buf;; p = bar + 1) {
-                bar = strchr(p, '|');
-                if (bar)
-                        *bar = '\0';
-                if (has_pointer(err, p))
-                        return true;
-                if (!bar)
-                        return false;
-        }
-}
-
 static void expect_valid_on(const json_t *doc, const struct gd_date *today, const char *what)
 {
         struct gd_error err;
@@ -122,7 +58,7 @@ static void expect_valid_on(const json_t *doc, const struct gd_date *today, cons
 
         memset(&err, 0, sizeof(err));
         rc = gd_guest_validate(doc, today, &err);
-        describe(&err, got, sizeof(got));
+        describe_pointers(&err, got, sizeof(got));
         ck_assert_msg(rc == GD_OK, "%s: rejected (rc %d), pointers [%s], detail \"%s\"", what, rc, got, err.detail);
         ck_assert_msg(err.n_fields == 0, "%s: accepted but fields reported [%s]", what, got);
 }
@@ -140,7 +76,7 @@ static void expect_invalid(const json_t *doc, const char *pointer, const char *w
 
         memset(&err, 0, sizeof(err));
         rc = gd_guest_validate(doc, &TODAY, &err);
-        describe(&err, got, sizeof(got));
+        describe_pointers(&err, got, sizeof(got));
         ck_assert_msg(rc == GD_ERR_INVALID, "%s: expected GD_ERR_INVALID, got %d", what, rc);
         ck_assert_msg(err.code == GD_ERR_INVALID, "%s: reterr->code is %d", what, err.code);
         ck_assert_msg(err.n_fields >= 1, "%s: no field error reported", what);
@@ -469,7 +405,7 @@ START_TEST(test_several_errors_reported)
         memset(&err, 0, sizeof(err));
         ck_assert_int_eq(gd_guest_validate(doc, &TODAY, &err), GD_ERR_INVALID);
         ck_assert_int_eq(err.code, GD_ERR_INVALID);
-        describe(&err, got, sizeof(got));
+        describe_pointers(&err, got, sizeof(got));
         ck_assert_msg(err.n_fields >= (size_t)N(want), "only %zu fields reported: [%s]", err.n_fields, got);
         for (i = 0; i < (size_t)N(want); i++)
                 ck_assert_msg(has_pointer(&err, want[i]), "pointer %s missing from [%s]", want[i], got);
@@ -496,71 +432,11 @@ END_TEST
 
 #define MAX_DATA_CASES 256
 
-static char valid_files[MAX_DATA_CASES][256];
+static const char *const DATA_DIRS[] = { "guest" };
+static struct data_case valid_files[MAX_DATA_CASES];
 static int n_valid_files;
-static char invalid_files[MAX_DATA_CASES][256];
+static struct data_case invalid_files[MAX_DATA_CASES];
 static int n_invalid_files;
-
-static int cmp_names(const void *a, const void *b)
-{
-        return strcmp((const char *)a, (const char *)b);
-}
-
-/* Collects the *.json names of $GD_TEST_DATA/<kind>/guest, sorted; returns their number. */
-static int scan_cases(const char *kind, char names[][256])
-{
-        const char *root = getenv("GD_TEST_DATA");
-        char dir[512];
-        struct dirent *de;
-        DIR *d;
-        int n = 0;
-
-        if (!root)
-                return 0;
-        snprintf(dir, sizeof(dir), "%s/%s/guest", root, kind);
-        d = opendir(dir);
-        if (!d)
-                return 0;
-        while ((de = readdir(d)) != NULL && n < MAX_DATA_CASES) {
-                size_t len = strlen(de->d_name);
-                if (len > 5 && len < 256 && strcmp(de->d_name + len - 5, ".json") == 0)
-                        snprintf(names[n++], 256, "%s", de->d_name);
-        }
-        closedir(d);
-        qsort(names, (size_t)n, sizeof(names[0]), cmp_names);
-        return n;
-}
-
-static json_t *load_case(const char *kind, const char *name)
-{
-        char path[1024];
-        json_error_t jerr;
-        json_t *doc;
-
-        snprintf(path, sizeof(path), "%s/%s/guest/%s", getenv("GD_TEST_DATA"), kind, name);
-        doc = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-        ck_assert_msg(doc != NULL, "%s: not JSON (line %d: %s)", path, jerr.line, jerr.text);
-        return doc;
-}
-
-/* The sibling <case>.pointer file: the expected pointer on its first line (empty for the root). */
-static void read_pointer(const char *name, char *out, size_t n)
-{
-        char path[1024];
-        size_t len;
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/invalid/guest/%.*s.pointer", getenv("GD_TEST_DATA"),
-                 (int)(strlen(name) - 5), name);
-        f = fopen(path, "r");
-        ck_assert_msg(f != NULL, "%s is missing", path);
-        if (!fgets(out, (int)n, f))
-                out[0] = '\0';
-        fclose(f);
-        len = strlen(out);
-        while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
-                out[--len] = '\0';
-}
 
 START_TEST(test_data_case_count)
 {
@@ -572,10 +448,10 @@ END_TEST
 
 START_TEST(test_data_valid)
 {
-        json_t *doc = load_case("valid", valid_files[_i]);
+        json_t *doc = load_case("valid", &valid_files[_i]);
         char what[300];
 
-        snprintf(what, sizeof(what), "valid/guest/%s", valid_files[_i]);
+        snprintf(what, sizeof(what), "valid/guest/%s", valid_files[_i].name);
         expect_valid(doc, what);
         json_decref(doc);
 }
@@ -583,12 +459,12 @@ END_TEST
 
 START_TEST(test_data_invalid)
 {
-        json_t *doc = load_case("invalid", invalid_files[_i]);
+        json_t *doc = load_case("invalid", &invalid_files[_i]);
         char pointer[256];
         char what[300];
 
-        read_pointer(invalid_files[_i], pointer, sizeof(pointer));
-        snprintf(what, sizeof(what), "invalid/guest/%s", invalid_files[_i]);
+        read_pointer(&invalid_files[_i], pointer, sizeof(pointer));
+        snprintf(what, sizeof(what), "invalid/guest/%s", invalid_files[_i].name);
         expect_invalid(doc, pointer, what);
         json_decref(doc);
 }
@@ -686,7 +562,7 @@ START_TEST(test_patch_accepts)
 
         memset(&err, 0, sizeof(err));
         rc = gd_guest_check_patch(patch, &err);
-        describe(&err, got, sizeof(got));
+        describe_pointers(&err, got, sizeof(got));
         ck_assert_msg(rc == GD_OK, "patch %s rejected: [%s]", patch_ok[_i], got);
         json_decref(patch);
 }
@@ -722,7 +598,7 @@ START_TEST(test_patch_rejects)
 
         memset(&err, 0, sizeof(err));
         rc = gd_guest_check_patch(patch, &err);
-        describe(&err, got, sizeof(got));
+        describe_pointers(&err, got, sizeof(got));
         ck_assert_msg(rc == GD_ERR_INVALID, "patch %s: expected GD_ERR_INVALID, got %d", patch_bad[_i].json, rc);
         ck_assert_int_eq(err.code, GD_ERR_INVALID);
         ck_assert_msg(has_pointer(&err, patch_bad[_i].pointer), "patch %s: expected pointer \"%s\", reported [%s]",
@@ -739,7 +615,7 @@ START_TEST(test_patch_reports_all)
 
         memset(&err, 0, sizeof(err));
         ck_assert_int_eq(gd_guest_check_patch(patch, &err), GD_ERR_INVALID);
-        describe(&err, got, sizeof(got));
+        describe_pointers(&err, got, sizeof(got));
         ck_assert_msg(has_pointer(&err, "/id") && has_pointer(&err, "/foo") && has_pointer(&err, "/stats"),
                       "reported [%s]", got);
         ck_assert_msg(!has_pointer(&err, "/given_name"), "reported [%s]", got);
@@ -983,8 +859,8 @@ static Suite *guest_suite(void)
         Suite *s = suite_create("guest");
         TCase *tc;
 
-        n_valid_files = scan_cases("valid", valid_files);
-        n_invalid_files = scan_cases("invalid", invalid_files);
+        n_valid_files = scan_cases("valid", DATA_DIRS, N(DATA_DIRS), valid_files, MAX_DATA_CASES);
+        n_invalid_files = scan_cases("invalid", DATA_DIRS, N(DATA_DIRS), invalid_files, MAX_DATA_CASES);
 
         tc = tcase_create("validate");
         tcase_add_loop_test(tc, test_valid_docs, 0, N(valid_docs));
@@ -1045,11 +921,7 @@ static Suite *role_suite(void)
 int main(void)
 {
         SRunner *sr = srunner_create(guest_suite());
-        int failed;
 
         srunner_add_suite(sr, role_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suites(sr);
 }

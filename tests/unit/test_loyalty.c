@@ -12,7 +12,7 @@
 #include "guestd/error.h"
 #include "guestd/loyalty.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#include "gd_check.h"
 
 /* The default configuration as GET /v1/loyalty/config shows it, without the read-only members. */
 static const char DEFAULT_CONFIG[] =
@@ -28,15 +28,6 @@ static const char DEFAULT_CONFIG[] =
         " \"vip_floor_tier\": \"gold\"}";
 
 /* ---- helpers ---- */
-
-static json_t *parse(const char *s)
-{
-        json_error_t jerr;
-        json_t *j = json_loads(s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-
-        ck_assert_msg(j != NULL, "test JSON does not parse (%s): %s", jerr.text, s);
-        return j;
-}
 
 static json_t *default_config(void)
 {
@@ -76,30 +67,6 @@ static void set_at(json_t *doc, const char *pointer, const char *value)
         }
 }
 
-static void describe(const struct gd_error *err, char *buf, size_t n)
-{
-        size_t i, used = 0;
-
-        buf[0] = '\0';
-        for (i = 0; i < err->n_fields && i < GD_ERROR_MAX_FIELDS; i++) {
-                int w = snprintf(buf + used, n - used, "%s\"%s\": %s", i ? ", " : "", err->fields[i].pointer,
-                                 err->fields[i].message);
-                if (w < 0 || (size_t)w >= n - used)
-                        break;
-                used += (size_t)w;
-        }
-}
-
-static bool has_pointer(const struct gd_error *err, const char *ptr)
-{
-        size_t i;
-
-        for (i = 0; i < err->n_fields && i < GD_ERROR_MAX_FIELDS; i++)
-                if (strcmp(err->fields[i].pointer, ptr) == 0)
-                        return err->fields[i].message[0] != '\0';
-        return false;
-}
-
 /* Validates doc; pointer NULL means it must be accepted, else refused with (at least) a field error at pointer.
  * Also checks that the document is left as it was. */
 static void expect(const json_t *doc, const char *pointer, const char *what, struct gd_error *ret_err)
@@ -120,7 +87,7 @@ static void expect(const json_t *doc, const char *pointer, const char *what, str
         } else {
                 ck_assert_msg(rc == GD_ERR_INVALID, "%s: expected GD_ERR_INVALID, got %d [%s]", what, rc, got);
                 ck_assert_msg(err.code == GD_ERR_INVALID, "%s: reterr->code is %d", what, err.code);
-                ck_assert_msg(has_pointer(&err, pointer), "%s: expected a field error at \"%s\", reported [%s]",
+                ck_assert_msg(has_message(&err, pointer), "%s: expected a field error at \"%s\", reported [%s]",
                               what, pointer, got);
         }
         if (ret_err)
@@ -410,7 +377,7 @@ START_TEST(test_empty_object_lists_every_required_member)
         expect(doc, "/weights", "{}", &err);
         describe(&err, got, sizeof(got));
         for (int i = 0; i < N(members); i++)
-                ck_assert_msg(has_pointer(&err, members[i]), "{}: no field error at %s: [%s]", members[i], got);
+                ck_assert_msg(has_message(&err, members[i]), "{}: no field error at %s: [%s]", members[i], got);
         json_decref(doc);
 }
 END_TEST
@@ -435,7 +402,7 @@ START_TEST(test_several_errors_listed)
         expect(doc, "/weights", "several errors", &err);
         describe(&err, got, sizeof(got));
         for (int i = 0; i < N(expected); i++)
-                ck_assert_msg(has_pointer(&err, expected[i]), "no field error at %s among [%s]", expected[i], got);
+                ck_assert_msg(has_message(&err, expected[i]), "no field error at %s among [%s]", expected[i], got);
         ck_assert_msg(err.n_fields >= (size_t)N(expected), "%zu field errors for %d broken members: [%s]",
                       err.n_fields, N(expected), got);
         ck_assert_msg(strstr(err.detail, "invalid") != NULL || err.detail[0] != '\0', "no detail");
@@ -617,11 +584,5 @@ static Suite *loyalty_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(loyalty_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suites(srunner_create(loyalty_suite()));
 }

@@ -8,7 +8,7 @@
 #include "guestd/error.h"
 #include "guestd/problem.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#include "gd_check.h"
 
 /* ---- the mapping ---- */
 
@@ -346,11 +346,5 @@ static Suite *problem_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(problem_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suites(srunner_create(problem_suite()));
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for include/guestd/section.h: each section's field rules, cross-field rules, patches, normalization. */
 #include <check.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,7 +11,7 @@
 #include "guestd/error.h"
 #include "guestd/section.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#include "gd_check.h"
 
 /* Every rule is checked against this fixed day, never the clock. */
 static const struct gd_date TODAY = { 2026, 6, 15 };
@@ -55,28 +54,6 @@ static const char *const *const MEMBERS[_GD_SECTION_MAX] = {
 
 /* ---- helpers ---- */
 
-static json_t *parse(const char *s)
-{
-        json_error_t jerr;
-        json_t *j = json_loads(s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-
-        ck_assert_msg(j != NULL, "test JSON does not parse (%s): %s", jerr.text, s);
-        return j;
-}
-
-/* Malloc'd string: `unit` repeated n times. */
-static char *repeat(const char *unit, size_t n)
-{
-        size_t u = strlen(unit), i;
-        char *s = malloc(u * n + 1);
-
-        ck_assert_ptr_nonnull(s);
-        for (i = 0; i < n; i++)
-                memcpy(s + i * u, unit, u);
-        s[u * n] = '\0';
-        return s;
-}
-
 /* The base item of s with `member` set to value (stolen), or removed when value is NULL. */
 static json_t *base_with(enum gd_section s, const char *member, json_t *value)
 {
@@ -87,31 +64,6 @@ static json_t *base_with(enum gd_section s, const char *member, json_t *value)
         else
                 json_object_del(doc, member);
         return doc;
-}
-
-static void describe(const struct gd_error *err, char *buf, size_t n)
-{
-        size_t i, used = 0;
-
-        buf[0] = '\0';
-        for (i = 0; i < err->n_fields && i < GD_ERROR_MAX_FIELDS; i++) {
-                int w = snprintf(buf + used, n - used, "%s\"%s\": %s", i ? ", " : "", err->fields[i].pointer,
-                                 err->fields[i].message);
-                if (w < 0 || (size_t)w >= n - used)
-                        break;
-                used += (size_t)w;
-        }
-}
-
-/* The message of the first field error at ptr, NULL if none. */
-static const char *message_at(const struct gd_error *err, const char *ptr)
-{
-        size_t i;
-
-        for (i = 0; i < err->n_fields && i < GD_ERROR_MAX_FIELDS; i++)
-                if (strcmp(err->fields[i].pointer, ptr) == 0)
-                        return err->fields[i].message;
-        return NULL;
 }
 
 static size_t count_at(const struct gd_error *err, const char *ptr)
@@ -1163,91 +1115,10 @@ END_TEST
 
 #define MAX_DATA_CASES 512
 
-struct data_case {
-        enum gd_section s;
-        char name[128];
-};
-
 static struct data_case valid_files[MAX_DATA_CASES];
 static int n_valid_files;
 static struct data_case invalid_files[MAX_DATA_CASES];
 static int n_invalid_files;
-
-static int cmp_cases(const void *a, const void *b)
-{
-        const struct data_case *x = a, *y = b;
-
-        if (x->s != y->s)
-                return (int)x->s - (int)y->s;
-        return strcmp(x->name, y->name);
-}
-
-/* Collects the *.json names of $GD_TEST_DATA/<kind>/<section>/ for every section; returns their number. */
-static int scan_cases(const char *kind, struct data_case *out)
-{
-        const char *root = getenv("GD_TEST_DATA");
-        int n = 0, s;
-
-        if (!root)
-                return 0;
-        for (s = 0; s < _GD_SECTION_MAX; s++) {
-                char dir[512];
-                struct dirent *de;
-                DIR *d;
-
-                snprintf(dir, sizeof(dir), "%s/%s/%s", root, kind, gd_section_path((enum gd_section)s));
-                d = opendir(dir);
-                if (!d)
-                        continue;
-                while ((de = readdir(d)) != NULL && n < MAX_DATA_CASES) {
-                        size_t len = strlen(de->d_name);
-                        if (len > 5 && len < sizeof(out[n].name) && strcmp(de->d_name + len - 5, ".json") == 0) {
-                                out[n].s = (enum gd_section)s;
-                                snprintf(out[n].name, sizeof(out[n].name), "%s", de->d_name);
-                                n++;
-                        }
-                }
-                closedir(d);
-        }
-        qsort(out, (size_t)n, sizeof(out[0]), cmp_cases);
-        return n;
-}
-
-static void case_path(const char *kind, const struct data_case *c, const char *ext, char *out, size_t n)
-{
-        snprintf(out, n, "%s/%s/%s/%.*s%s", getenv("GD_TEST_DATA"), kind, gd_section_path(c->s),
-                 (int)(strlen(c->name) - 5), c->name, ext);
-}
-
-static json_t *load_case(const char *kind, const struct data_case *c)
-{
-        char path[1024];
-        json_error_t jerr;
-        json_t *doc;
-
-        case_path(kind, c, ".json", path, sizeof(path));
-        doc = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-        ck_assert_msg(doc != NULL, "%s: not JSON (line %d: %s)", path, jerr.line, jerr.text);
-        return doc;
-}
-
-/* The sibling <case>.pointer file: the expected pointer on its first line (empty for the root). */
-static void read_pointer(const struct data_case *c, char *out, size_t n)
-{
-        char path[1024];
-        size_t len;
-        FILE *f;
-
-        case_path("invalid", c, ".pointer", path, sizeof(path));
-        f = fopen(path, "r");
-        ck_assert_msg(f != NULL, "%s is missing", path);
-        if (!fgets(out, (int)n, f))
-                out[0] = '\0';
-        fclose(f);
-        len = strlen(out);
-        while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
-                out[--len] = '\0';
-}
 
 START_TEST(test_data_case_count)
 {
@@ -1255,9 +1126,9 @@ START_TEST(test_data_case_count)
 
         ck_assert_msg(getenv("GD_TEST_DATA") != NULL, "GD_TEST_DATA is not set (meson sets it to tests/data)");
         for (i = 0; i < n_valid_files; i++)
-                per_section[0][valid_files[i].s]++;
+                per_section[0][valid_files[i].group]++;
         for (i = 0; i < n_invalid_files; i++)
-                per_section[1][invalid_files[i].s]++;
+                per_section[1][invalid_files[i].group]++;
         for (s = 0; s < _GD_SECTION_MAX; s++) {
                 ck_assert_msg(per_section[0][s] >= 2, "only %d files in valid/%s", per_section[0][s],
                               gd_section_path((enum gd_section)s));
@@ -1272,8 +1143,8 @@ START_TEST(test_data_valid)
         json_t *doc = load_case("valid", &valid_files[_i]);
         char what[300];
 
-        snprintf(what, sizeof(what), "valid/%s/%s", gd_section_path(valid_files[_i].s), valid_files[_i].name);
-        expect(valid_files[_i].s, doc, NULL, NULL, what, NULL);
+        snprintf(what, sizeof(what), "valid/%s/%s", valid_files[_i].dir, valid_files[_i].name);
+        expect((enum gd_section)valid_files[_i].group, doc, NULL, NULL, what, NULL);
         json_decref(doc);
 }
 END_TEST
@@ -1285,8 +1156,8 @@ START_TEST(test_data_invalid)
         char what[300];
 
         read_pointer(&invalid_files[_i], pointer, sizeof(pointer));
-        snprintf(what, sizeof(what), "invalid/%s/%s", gd_section_path(invalid_files[_i].s), invalid_files[_i].name);
-        expect(invalid_files[_i].s, doc, NULL, pointer, what, NULL);
+        snprintf(what, sizeof(what), "invalid/%s/%s", invalid_files[_i].dir, invalid_files[_i].name);
+        expect((enum gd_section)invalid_files[_i].group, doc, NULL, pointer, what, NULL);
         json_decref(doc);
 }
 END_TEST
@@ -1296,10 +1167,14 @@ END_TEST
 static Suite *section_suite(void)
 {
         Suite *s = suite_create("section");
+        const char *dirs[_GD_SECTION_MAX];
         TCase *tc;
+        int i;
 
-        n_valid_files = scan_cases("valid", valid_files);
-        n_invalid_files = scan_cases("invalid", invalid_files);
+        for (i = 0; i < _GD_SECTION_MAX; i++)
+                dirs[i] = gd_section_path((enum gd_section)i);
+        n_valid_files = scan_cases("valid", dirs, _GD_SECTION_MAX, valid_files, MAX_DATA_CASES);
+        n_invalid_files = scan_cases("invalid", dirs, _GD_SECTION_MAX, invalid_files, MAX_DATA_CASES);
 
         tc = tcase_create("names");
         tcase_add_loop_test(tc, test_names, 0, N(names));
@@ -1353,11 +1228,5 @@ static Suite *section_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(section_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suites(srunner_create(section_suite()));
 }

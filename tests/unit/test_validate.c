@@ -7,7 +7,7 @@
 
 #include "guestd/validate.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#include "gd_check.h"
 
 struct str_case {
         const char *s;
@@ -343,11 +343,5 @@ static Suite *validate_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(validate_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suites(srunner_create(validate_suite()));
 }
