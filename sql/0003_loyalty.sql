@@ -110,8 +110,9 @@ CREATE FUNCTION refresh_loyalty(ids uuid[], why text, OUT moved_up integer, OUT 
                now() - make_interval(days => (loyalty ->> 'window_days')::int) AS since
         FROM settings),
     inputs AS (
-        SELECT g.id, g.vip_code IS NOT NULL AS vip, st.*, ch.*, co.*
+        SELECT g.id, g.vip_code IS NOT NULL AS vip, old.tier AS old_tier, st.*, ch.*, co.*
         FROM unnest(ids) AS u(id) JOIN guest g ON g.id = u.id CROSS JOIN cfg
+        LEFT JOIN guest_loyalty old ON old.guest_id = g.id
         LEFT JOIN LATERAL (
             -- the window conditions are filters, so the lookup stays on the guest's own stays
             SELECT count(*) FILTER (WHERE s.status = 'completed' AND s.check_out >= cfg.since::date) AS completed_stays,
@@ -136,10 +137,8 @@ CREATE FUNCTION refresh_loyalty(ids uuid[], why text, OUT moved_up integer, OUT 
     computed AS (
         SELECT i.id, loyalty_compute(i.days_since_last_stay, i.completed_stays, i.spend, i.low_medium,
                                      i.high_critical, i.good, i.billed, i.paid, i.no_shows, i.vip, cfg.loyalty) AS l,
-               cfg.formula_version, cfg.loyalty
+               cfg.formula_version, cfg.loyalty, i.old_tier
         FROM inputs i CROSS JOIN cfg),
-    before AS (
-        SELECT l.guest_id, l.tier FROM unnest(ids) AS u(id) JOIN guest_loyalty l ON l.guest_id = u.id),
     saved AS (
         INSERT INTO guest_loyalty AS gl (guest_id, score, tier, vip_lifted, components, formula_version, computed_at,
                                          tier_since)
@@ -153,14 +152,15 @@ CREATE FUNCTION refresh_loyalty(ids uuid[], why text, OUT moved_up integer, OUT 
                 tier_since = CASE WHEN gl.tier = EXCLUDED.tier THEN gl.tier_since ELSE EXCLUDED.tier_since END
         RETURNING guest_id),
     changes AS (
-        SELECT c.id, b.tier AS from_tier, c.l ->> 'tier' AS to_tier, (c.l ->> 'score')::numeric AS score,
+        -- the tier before is read with the inputs (same snapshot), so no second join is needed
+        SELECT c.id, c.old_tier AS from_tier, c.l ->> 'tier' AS to_tier, (c.l ->> 'score')::numeric AS score,
                c.formula_version,
                (SELECT n FROM jsonb_array_elements(c.loyalty -> 'tiers') WITH ORDINALITY x(t, n)
-                WHERE t ->> 'name' = b.tier) AS from_rank,
+                WHERE t ->> 'name' = c.old_tier) AS from_rank,
                (SELECT n FROM jsonb_array_elements(c.loyalty -> 'tiers') WITH ORDINALITY x(t, n)
                 WHERE t ->> 'name' = c.l ->> 'tier') AS to_rank
-        FROM computed c LEFT JOIN before b ON b.guest_id = c.id
-        WHERE b.tier IS DISTINCT FROM c.l ->> 'tier'),
+        FROM computed c
+        WHERE c.old_tier IS DISTINCT FROM c.l ->> 'tier'),
     logged AS (
         INSERT INTO tier_change (guest_id, from_tier, to_tier, reason, score, formula_version)
         SELECT id, from_tier, to_tier, CASE WHEN from_tier IS NULL THEN 'created' ELSE why END, score,
