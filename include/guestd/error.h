@@ -54,6 +54,9 @@ void gd_error_add_field(struct gd_error *err, const char *pointer, const char *f
 
 void gd_error_clear(struct gd_error *err);
 
+/* Writes base + "/" + key to out as an RFC 6901 JSON pointer ('~' becomes "~0", '/' "~1"). */
+void gd_pointer_append(char *out, size_t cap, const char *base, const char *key);
+
 /* Records the internal cause of an error for the log line of the request. */
 void gd_error_set_cause(struct gd_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

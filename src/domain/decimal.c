@@ -131,7 +131,7 @@ static void walk(const json_t *v, const char *at, struct number_walk *w)
                 const char *key;
                 json_t *member;
                 json_object_foreach ((json_t *) v, key, member) {
-                        snprintf(ptr, sizeof(ptr), "%s/%s", at, key);
+                        gd_pointer_append(ptr, sizeof(ptr), at, key);
                         walk(member, ptr, w);
                 }
         } else if (json_is_array(v)) {

@@ -77,3 +77,17 @@ const char *gd_err_to_string(enum gd_err code)
                 return "internal";
         return names[code];
 }
+
+void gd_pointer_append(char *out, size_t cap, const char *base, const char *key)
+{
+        size_t o = (size_t) snprintf(out, cap, "%s/", base);
+        for (const char *k = key; *k && o + 3 < cap; k++) {
+                if (*k == '~' || *k == '/') {
+                        out[o++] = '~';
+                        out[o++] = *k == '~' ? '0' : '1';
+                } else {
+                        out[o++] = *k;
+                }
+        }
+        out[o < cap ? o : cap - 1] = '\0';
+}

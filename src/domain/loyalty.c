@@ -85,7 +85,7 @@ static void check_fx_rates(const json_t *rates, const char *base, struct gd_erro
         json_t *rate;
         char ptr[GD_POINTER_MAX], text[GD_DECIMAL_MAX];
         json_object_foreach ((json_t *) rates, currency, rate) {
-                snprintf(ptr, sizeof(ptr), "/fx_rates/%s", currency);
+                gd_pointer_append(ptr, sizeof(ptr), "/fx_rates", currency);
                 if (!gd_valid_currency(currency))
                         gd_error_add_field(err, ptr, "must be keyed by an ISO 4217 currency code");
                 else if (base && strcmp(currency, base) == 0)

@@ -31,21 +31,6 @@ const struct gd_rule *gd_rules_find(const struct gd_rule *rules, const char *nam
         return NULL;
 }
 
-/* RFC 6901 escaping: '~' -> "~0", '/' -> "~1". */
-static void pointer_append(char *out, size_t cap, const char *base, const char *key)
-{
-        size_t o = (size_t) snprintf(out, cap, "%s/", base);
-        for (const char *k = key; *k && o + 3 < cap; k++) {
-                if (*k == '~' || *k == '/') {
-                        out[o++] = '~';
-                        out[o++] = *k == '~' ? '0' : '1';
-                } else {
-                        out[o++] = *k;
-                }
-        }
-        out[o < cap ? o : cap - 1] = '\0';
-}
-
 static void check_text(const json_t *v, const struct gd_rule *r, const char *ptr, struct gd_error *err)
 {
         if (!json_is_string(v)) {
@@ -184,7 +169,7 @@ static void check_count_map(const json_t *v, const struct gd_rule *r, const char
         json_t *count;
         json_object_foreach ((json_t *) v, key, count) {
                 char at[GD_POINTER_MAX];
-                pointer_append(at, sizeof(at), ptr, key);
+                gd_pointer_append(at, sizeof(at), ptr, key);
                 size_t len = gd_utf8_length(key);
                 if (len < 1 || len > 50 || gd_has_control_chars(key, false))
                         gd_error_add_field(err, at, "names must be 1 to 50 characters");
@@ -259,7 +244,7 @@ static void check_value(const json_t *v, const struct gd_rule *r, const char *pt
 static void unknown_member(const char *key, const char *at, const struct gd_rules_ctx *ctx, struct gd_error *err)
 {
         char ptr[GD_POINTER_MAX];
-        pointer_append(ptr, sizeof(ptr), at, key);
+        gd_pointer_append(ptr, sizeof(ptr), at, key);
         if (at[0] == '\0' && in_list(ctx->read_only, key))
                 gd_error_add_field(err, ptr, "is read-only");
         else
@@ -278,14 +263,14 @@ size_t gd_rules_check(const json_t *obj, const struct gd_rule *rules, const char
                 if (!r) {
                         unknown_member(key, at, ctx, reterr);
                 } else if (!json_is_null(value)) {
-                        pointer_append(ptr, sizeof(ptr), at, key);
+                        gd_pointer_append(ptr, sizeof(ptr), at, key);
                         check_value(value, r, ptr, ctx, reterr);
                 }
         }
         for (const struct gd_rule *r = rules; r->name; r++) {
                 json_t *v = json_object_get(obj, r->name);
                 if (r->required && (!v || json_is_null(v))) {
-                        pointer_append(ptr, sizeof(ptr), at, r->name);
+                        gd_pointer_append(ptr, sizeof(ptr), at, r->name);
                         gd_error_add_field(reterr, ptr, "is required");
                 }
         }

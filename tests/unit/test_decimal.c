@@ -262,6 +262,8 @@ static const struct {
         {"{\"amount\": 1234567890123.456}", 1, "/amount"},
         {"{\"k\\\"ey\": \"v\", \"n\": 1e-7, \"m\": 0.1234567890123456}", 1, "/m"},
         {"[1, 2, 3]", 0, NULL},
+        /* member names are escaped in pointers (RFC 6901) */
+        {"{\"a/b~c\": 0.12345678901234567}", 1, "/a~1b~0c"},
 };
 
 START_TEST(test_number_precision)
