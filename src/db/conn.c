@@ -204,7 +204,9 @@ static enum gd_err prepare_all(struct gd_conn *c, struct gd_error *reterr)
                 PQclear(r);
                 if (e != GD_OK) {
                         /* a statement that does not prepare is a bug or a schema behind the binary */
-                        gd_error_set_cause(reterr, "preparing %s: %s", gd_stmts[i].name, reterr->cause);
+                        char cause[sizeof(reterr->cause)];
+                        memcpy(cause, reterr->cause, sizeof(cause)); /* the format reads what it writes */
+                        gd_error_set_cause(reterr, "preparing %s: %s", gd_stmts[i].name, cause);
                         return e == GD_ERR_UNAVAILABLE ? e : gd_error_set(reterr, GD_ERR_INTERNAL, NULL);
                 }
         }
