@@ -151,10 +151,13 @@ struct gd_rescore_summary {
         long long duration_ms;
 };
 
-/* Recomputes every guest's score, batch_size guests per transaction; `why` is "rescore" or
- * "config" (which also recomputes the spend totals). */
-enum gd_err gd_db_rescore(struct gd_conn *c, int batch_size, const char *why, struct gd_rescore_summary *ret,
-                          struct gd_error *reterr);
+#define GD_RESCORE_MAX_JOBS 16
+
+/* Recomputes every guest's score, batch_size guests per transaction; `why` is "rescore" (live
+ * guests) or "config" (every guest, and the spend totals too). Each connection is a worker
+ * running batches side by side with the others (1 to GD_RESCORE_MAX_JOBS). */
+enum gd_err gd_db_rescore(struct gd_conn *const *conns, int n_conns, int batch_size, const char *why,
+                          struct gd_rescore_summary *ret, struct gd_error *reterr);
 json_t *gd_rescore_summary_json(const struct gd_rescore_summary *s);
 
 /* ---- marketing reads (db/vip.c) ---- */
@@ -179,8 +182,9 @@ enum gd_err gd_db_vip_list(struct gd_conn *c, const struct gd_vip_filter *f, jso
 struct gd_vip_stream;
 enum gd_err gd_db_vip_stream_open(const struct gd_db_config *cfg, const struct gd_vip_filter *f,
                                   struct gd_vip_stream **ret, struct gd_error *reterr);
-/* The next item (a new reference), or *ret_item = NULL after the last one. */
-enum gd_err gd_db_vip_stream_next(struct gd_vip_stream *s, json_t **ret_item, struct gd_error *reterr);
+/* The next row's values in the column order of include/guestd/vip.h (NULL for SQL NULL), valid
+ * until the next call; *ret_values = NULL after the last row. */
+enum gd_err gd_db_vip_stream_next(struct gd_vip_stream *s, const char *const **ret_values, struct gd_error *reterr);
 void gd_db_vip_stream_free(struct gd_vip_stream *s);
 
 /* Birthdays and special dates of consenting guests recurring between two days (kind may be NULL). */

@@ -6,15 +6,18 @@
 #include "cli.h"
 
 static const char usage[] =
-        "Usage: guestd rescore [--batch-size N] [--database-url URL]\n"
+        "Usage: guestd rescore [--batch-size N] [--jobs J] [--database-url URL]\n"
         "\n"
-        "Recomputes every guest's loyalty score and tier with the current configuration, N guests\n"
-        "(default 5000) per transaction, so front-desk writes never wait for more than one batch.\n"
-        "Recency decays with time: run it nightly. Prints a JSON summary on stdout: guests scored,\n"
-        "tier changes up and down, batches, formula version, duration.\n"
+        "Recomputes the loyalty score and tier of every guest (soft-deleted ones are left as they\n"
+        "were) with the current configuration, N guests (default 5000) per transaction, so\n"
+        "front-desk writes never wait for more than one batch. J database sessions (default 2) run\n"
+        "batches side by side. Recency decays with time: run it nightly. Prints a JSON summary on\n"
+        "stdout: guests scored, tier changes up and down, batches, formula version, duration.\n"
         "\n"
         "Options:\n"
         "  --batch-size N       guests per transaction, 1 to 100000\n"
+        "  --jobs J             sessions working side by side, 1 to 16: the database server's\n"
+        "                       cores are the useful limit\n"
         "  --database-url URL   libpq conninfo or URI [GUESTD_DATABASE_URL, default: PG* variables]\n"
         "\n"
         "Example (crontab, 03:30 every night):\n"
@@ -25,10 +28,13 @@ static const char usage[] =
 int gd_cmd_rescore(int argc, char **argv)
 {
         struct gd_cli_overrides o = {0};
-        const char *batch_text = NULL;
+        const char *batch_text = NULL, *jobs_text = NULL;
         bool help = false;
         const struct gd_option opts[] = {
-                {"database-url", &o.database_url, NULL}, {"batch-size", &batch_text, NULL}, {NULL, NULL, NULL}};
+                {"database-url", &o.database_url, NULL},
+                {"batch-size", &batch_text, NULL},
+                {"jobs", &jobs_text, NULL},
+                {NULL, NULL, NULL}};
         int n_pos;
         struct gd_config cfg;
         if (!gd_cli_parse(argc, argv, 2, opts, NULL, 0, &n_pos, &help))
@@ -46,19 +52,31 @@ int gd_cmd_rescore(int argc, char **argv)
                         return GD_EXIT_USAGE;
                 }
         }
+        long jobs = 2;
+        if (jobs_text) {
+                char *end;
+                jobs = strtol(jobs_text, &end, 10);
+                if (*jobs_text == '\0' || *end != '\0' || jobs < 1 || jobs > GD_RESCORE_MAX_JOBS) {
+                        fprintf(stderr, "guestd: --jobs must be a whole number from 1 to %d\n", GD_RESCORE_MAX_JOBS);
+                        return GD_EXIT_USAGE;
+                }
+        }
         if (!gd_config_load(&cfg, &o))
                 return GD_EXIT_USAGE;
 
         struct gd_db_config dbc = gd_cli_db_config(&cfg);
         dbc.timeout_ms = 120000; /* one batch, not the whole run */
         dbc.statement_timeout_ms = 120000;
-        struct gd_conn *c = NULL;
+        struct gd_conn *conns[GD_RESCORE_MAX_JOBS] = {NULL};
         struct gd_error err = {0};
         struct gd_rescore_summary summary;
-        enum gd_err e = gd_conn_open(&dbc, true, &c, &err);
+        enum gd_err e = GD_OK;
+        for (int i = 0; i < jobs && e == GD_OK; i++)
+                e = gd_conn_open(&dbc, true, &conns[i], &err);
         if (e == GD_OK)
-                e = gd_db_rescore(c, (int) batch, "rescore", &summary, &err);
-        gd_conn_free(c);
+                e = gd_db_rescore(conns, (int) jobs, (int) batch, "rescore", &summary, &err);
+        for (int i = 0; i < jobs; i++)
+                gd_conn_free(conns[i]);
         if (e != GD_OK) {
                 fprintf(stderr, "guestd: rescore failed: %s\n", err.cause[0] ? err.cause : gd_err_to_string(e));
                 return GD_EXIT_FAILURE;

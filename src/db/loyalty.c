@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Loyalty reads, the configuration, and the batched rescore. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,33 +58,123 @@ static long long now_ms(void)
         return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-enum gd_err gd_db_rescore(struct gd_conn *c, int batch_size, const char *why, struct gd_rescore_summary *ret,
-                          struct gd_error *reterr)
+/*
+ * A rescore shared by its workers: each takes the next batch's range of ids under the lock (one
+ * short index read), then recomputes that range in a transaction of its own, side by side with
+ * the others. Ranges are handed out in id order and never overlap.
+ */
+struct rescore_run {
+        pthread_mutex_t lock;
+        char after[40]; /* the last id handed out; "" before the first batch */
+        bool done;      /* no guest left after `after`, or a worker failed */
+        char batch_size[16];
+        const char *why;
+        struct gd_rescore_summary sum;
+        enum gd_err failure;
+        struct gd_error error;
+};
+
+struct rescore_worker {
+        struct rescore_run *run;
+        struct gd_conn *conn;
+        pthread_t thread;
+};
+
+static void record_failure(struct rescore_run *run, enum gd_err e, const struct gd_error *err)
 {
-        struct gd_rescore_summary s = {0};
-        long long started = now_ms();
-        char after[40] = "", batch[16];
-        snprintf(batch, sizeof(batch), "%d", batch_size);
-        for (;;) {
-                const char *params[] = {after[0] ? after : NULL, batch, why};
-                PGresult *r = NULL;
-                enum gd_err e = gd_db_exec(c, GD_STMT_RESCORE_BATCH, params, &r, reterr);
-                if (e != GD_OK)
-                        return e;
-                long guests = strtol(PQgetvalue(r, 0, 1), NULL, 10);
-                s.moved_up += strtol(PQgetvalue(r, 0, 2), NULL, 10);
-                s.moved_down += strtol(PQgetvalue(r, 0, 3), NULL, 10);
-                s.formula_version = atoi(PQgetvalue(r, 0, 4));
-                snprintf(after, sizeof(after), "%s", PQgetvalue(r, 0, 0));
-                PQclear(r);
-                s.guests += guests;
-                if (guests > 0)
-                        s.batches++;
-                if (guests < batch_size)
-                        break;
+        pthread_mutex_lock(&run->lock);
+        if (run->failure == GD_OK) {
+                run->failure = e;
+                run->error = *err;
         }
-        s.duration_ms = now_ms() - started;
-        *ret = s;
+        run->done = true;
+        pthread_mutex_unlock(&run->lock);
+}
+
+/* Takes the next range (after, upto]; false when there is none left. */
+static bool next_range(struct rescore_worker *w, char after[40], char upto[40])
+{
+        struct rescore_run *run = w->run;
+        struct gd_error err = {0};
+        enum gd_err e = GD_OK;
+        bool taken = false;
+        pthread_mutex_lock(&run->lock);
+        if (!run->done) {
+                const char *params[] = {run->after[0] ? run->after : NULL, run->batch_size, run->why};
+                PGresult *r = NULL;
+                e = gd_db_exec(w->conn, GD_STMT_RESCORE_BATCH_END, params, &r, &err);
+                if (e == GD_OK && PQgetisnull(r, 0, 0)) {
+                        run->done = true;
+                } else if (e == GD_OK) {
+                        memcpy(after, run->after, 40);
+                        snprintf(upto, 40, "%s", PQgetvalue(r, 0, 0));
+                        memcpy(run->after, upto, 40);
+                        taken = true;
+                }
+                PQclear(r);
+        }
+        pthread_mutex_unlock(&run->lock);
+        if (e != GD_OK)
+                record_failure(run, e, &err);
+        return taken;
+}
+
+static void *rescore_worker_main(void *arg)
+{
+        struct rescore_worker *w = arg;
+        struct rescore_run *run = w->run;
+        char after[40], upto[40];
+        while (next_range(w, after, upto)) {
+                const char *params[] = {after[0] ? after : NULL, upto, run->why};
+                PGresult *r = NULL;
+                struct gd_error err = {0};
+                enum gd_err e = gd_db_exec(w->conn, GD_STMT_RESCORE_BATCH, params, &r, &err);
+                if (e != GD_OK) {
+                        record_failure(run, e, &err);
+                        break;
+                }
+                long guests = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+                pthread_mutex_lock(&run->lock);
+                run->sum.guests += guests;
+                run->sum.batches += guests > 0;
+                run->sum.moved_up += strtol(PQgetvalue(r, 0, 1), NULL, 10);
+                run->sum.moved_down += strtol(PQgetvalue(r, 0, 2), NULL, 10);
+                run->sum.formula_version = atoi(PQgetvalue(r, 0, 3));
+                pthread_mutex_unlock(&run->lock);
+                PQclear(r);
+        }
+        return NULL;
+}
+
+enum gd_err gd_db_rescore(struct gd_conn *const *conns, int n_conns, int batch_size, const char *why,
+                          struct gd_rescore_summary *ret, struct gd_error *reterr)
+{
+        if (n_conns < 1 || n_conns > GD_RESCORE_MAX_JOBS)
+                return gd_error_set(reterr, GD_ERR_INTERNAL, NULL);
+        struct rescore_run run = {.why = why};
+        struct rescore_worker workers[GD_RESCORE_MAX_JOBS];
+        long long started = now_ms();
+        snprintf(run.batch_size, sizeof(run.batch_size), "%d", batch_size);
+        pthread_mutex_init(&run.lock, NULL);
+        /* the calling thread is worker 0; a worker that cannot start leaves its share to the others */
+        bool started_thread[GD_RESCORE_MAX_JOBS] = {false};
+        for (int i = 0; i < n_conns; i++) {
+                workers[i] = (struct rescore_worker){.run = &run, .conn = conns[i]};
+                if (i > 0)
+                        started_thread[i] =
+                                pthread_create(&workers[i].thread, NULL, rescore_worker_main, &workers[i]) == 0;
+        }
+        rescore_worker_main(&workers[0]);
+        for (int i = 1; i < n_conns; i++)
+                if (started_thread[i])
+                        pthread_join(workers[i].thread, NULL);
+        pthread_mutex_destroy(&run.lock);
+        if (run.failure != GD_OK) {
+                *reterr = run.error;
+                return run.failure;
+        }
+        run.sum.duration_ms = now_ms() - started;
+        *ret = run.sum;
         return GD_OK;
 }
 

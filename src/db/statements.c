@@ -72,6 +72,29 @@
  * Section items: $1 guest id. The guest must be live (not soft-deleted). Each statement returns
  * the item's JSON (the <table>_json() function of sql/0002) and its version.
  */
+/*
+ * The VIP list's rows, best first. Tiers compare by their rank in the configuration (kept with
+ * each score), so a vip_code lift counts; the tier list is read once per statement (an init
+ * plan), not once per row.
+ */
+#define VIP_COLOUR "(SELECT (loyalty_parameters(loyalty)).tier_colours FROM settings)[l.tier_rank]"
+#define VIP_FROM " FROM guest_loyalty l JOIN guest g ON g.id = l.guest_id AND g.deleted_at IS NULL"
+#define VIP_WHERE                                                                                           \
+        " WHERE ($1::text IS NULL OR l.tier_rank >= array_position("                                       \
+        "   (SELECT (loyalty_parameters(loyalty)).tier_names FROM settings), $1::text))"                    \
+        " AND ($2::numeric IS NULL OR l.score >= $2::numeric)"                                              \
+        " AND ($3::text IS NULL OR g.nationality = $3)"                                                     \
+        " AND ($4::boolean IS NULL OR g.marketing_consent = $4::boolean)"                                   \
+        " AND ($5::int IS NULL OR next_occasion(g.id, g.birth_date, current_date, $5::int) IS NOT NULL)"   \
+        " AND ($6::numeric IS NULL OR l.score < $6::numeric OR (l.score = $6::numeric AND g.id > $7::uuid))"
+#define VIP_ORDER " ORDER BY l.score DESC, g.id"
+#define VIP_FROM_WHERE VIP_FROM VIP_WHERE VIP_ORDER
+/* the export takes the occasion's kind and day apart, for their two columns */
+#define VIP_FROM_WHERE_OCCASION                                                                             \
+        VIP_FROM " LEFT JOIN LATERAL (SELECT o ->> 'kind' AS kind, o ->> 'date' AS day"                    \
+        "   FROM next_occasion(g.id, g.birth_date, current_date, $5::int) AS o WHERE $5::int IS NOT NULL) o ON true" \
+        VIP_WHERE VIP_ORDER
+
 #define LIVE_GUEST(t) " JOIN guest g ON g.id = " t ".guest_id AND g.deleted_at IS NULL"
 
 #define SECTION_INSERT(table, columns, record)                                                              \
@@ -228,28 +251,32 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "UPDATE settings SET base_currency = $1, fx_rates = $2::jsonb, loyalty = $3::jsonb,"
                 " formula_version = formula_version + 1, updated_at = now() RETURNING formula_version", 3},
         /* one transaction per batch: front-desk writes wait for one batch at most */
+        [GD_STMT_RESCORE_BATCH_END] = {"rescore_batch_end", "SELECT rescore_batch_end($1::uuid, $2::int, $3)::text", 3},
         [GD_STMT_RESCORE_BATCH] = {"rescore_batch",
-                "SELECT last_id::text, guests, moved_up, moved_down, (SELECT formula_version FROM settings)"
-                " FROM rescore_batch($1::uuid, $2::int, $3)", 3},
+                "SELECT guests, moved_up, moved_down, (SELECT formula_version FROM settings)"
+                " FROM rescore_batch($1::uuid, $2::uuid, $3)", 3},
 
         /*
          * VIP list, best first: $1 min_tier, $2 min_score, $3 nationality, $4 consent,
-         * $5 upcoming_days, $6/$7 cursor (score, id), $8 limit (NULL: all, for CSV exports).
-         * Tiers compare by their rank in the configuration, so a vip_code lift counts.
+         * $5 upcoming_days, $6/$7 cursor (score, id), $8 limit. As JSON items for pages, as
+         * columns for CSV exports.
          */
         [GD_STMT_VIP_LIST] = {"vip_list",
-                "SELECT vip_json(g, l, s.loyalty -> 'tiers', CASE WHEN $5::int IS NOT NULL"
-                "   THEN next_occasion(g.id, g.birth_date, current_date, $5::int) END)::text, l.score::text, g.id::text"
-                " FROM guest_loyalty l JOIN guest g ON g.id = l.guest_id AND g.deleted_at IS NULL CROSS JOIN settings s"
-                " CROSS JOIN LATERAL (SELECT array_agg(t ->> 'name' ORDER BY n) AS names"
-                "   FROM jsonb_array_elements(s.loyalty -> 'tiers') WITH ORDINALITY x(t, n)) tn"
-                " WHERE ($1::text IS NULL OR array_position(tn.names, l.tier) >= array_position(tn.names, $1::text))"
-                " AND ($2::numeric IS NULL OR l.score >= $2::numeric)"
-                " AND ($3::text IS NULL OR g.nationality = $3)"
-                " AND ($4::boolean IS NULL OR g.marketing_consent = $4::boolean)"
-                " AND ($5::int IS NULL OR next_occasion(g.id, g.birth_date, current_date, $5::int) IS NOT NULL)"
-                " AND ($6::numeric IS NULL OR l.score < $6::numeric OR (l.score = $6::numeric AND g.id > $7::uuid))"
-                " ORDER BY l.score DESC, g.id LIMIT $8::int", 8},
+                /* one entry before masking: guestd removes what marketing may not see
+                 * (domain/guest.c), so the rule stays in one place */
+                "SELECT json_build_object('id', g.id, 'family_name', g.family_name, 'given_name', g.given_name,"
+                "   'nationality', g.nationality, 'language', g.language, 'birth_date', g.birth_date,"
+                "   'email', g.email, 'phone', g.phone, 'marketing_consent', g.marketing_consent,"
+                "   'vip_code', g.vip_code, 'score', l.score, 'tier', l.tier, 'colour', " VIP_COLOUR ","
+                "   'next_occasion', CASE WHEN $5::int IS NOT NULL"
+                "     THEN next_occasion(g.id, g.birth_date, current_date, $5::int) END)::text,"
+                "   l.score::text, g.id::text" VIP_FROM_WHERE " LIMIT $8::int", 8},
+        /* the columns of include/guestd/vip.h, in order, for the whole list; a score is written
+         * like the JSON number, without a trailing .0 */
+        [GD_STMT_VIP_EXPORT] = {"vip_export",
+                "SELECT g.id, g.family_name, g.given_name, l.tier, trim_scale(l.score), " VIP_COLOUR ", g.nationality,"
+                "   g.language, g.birth_date, g.email, g.phone, g.marketing_consent, g.vip_code, o.kind, o.day"
+                VIP_FROM_WHERE_OCCASION, 7},
         /* the greeting feed: $1..$2 days, $3 kind, $4/$5 cursor (day number, row id), $6 limit */
         [GD_STMT_OCCASIONS] = {"occasions",
                 "SELECT item::text, (day - date '1970-01-01')::text, row_id::text"

@@ -33,7 +33,7 @@ GD_HANDLER(gd_h_loyalty_config_put)
         json_decref(stored);
         struct gd_rescore_summary summary;
         if (e == GD_OK)
-                e = gd_db_rescore(req->db, RESCORE_BATCH, "config", &summary, reterr);
+                e = gd_db_rescore(&req->db, 1, RESCORE_BATCH, "config", &summary, reterr);
         if (e == GD_OK)
                 e = gd_db_loyalty_config_get(req->db, &config, reterr);
         if (e != GD_OK)
@@ -46,7 +46,7 @@ GD_HANDLER(gd_h_loyalty_config_put)
 GD_HANDLER(gd_h_loyalty_rescore)
 {
         struct gd_rescore_summary summary;
-        enum gd_err e = gd_db_rescore(req->db, RESCORE_BATCH, "rescore", &summary, reterr);
+        enum gd_err e = gd_db_rescore(&req->db, 1, RESCORE_BATCH, "rescore", &summary, reterr);
         if (e != GD_OK)
                 return e;
         reply->body = gd_rescore_summary_json(&summary);

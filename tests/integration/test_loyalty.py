@@ -717,7 +717,7 @@ def test_rescore_http(api, db, make_guest, role):
     assert r.status == 200, r
     s = r.json()
     L.assert_summary(s)
-    guests = int(db.scalar("SELECT count(*) FROM guest"))
+    guests = int(db.scalar("SELECT count(*) FROM guest WHERE deleted_at IS NULL"))
     assert s["guests"] == guests and s["batches"] == max(1, math.ceil(guests / 5000)), (s, guests)
     assert s["formula_version"] == L.config(api)["formula_version"], s
     again = api("POST", "/v1/loyalty/rescore", key=role).json()
@@ -771,7 +771,7 @@ def test_cli_rescore(guestd_bin, db_url, db, api):
     assert len(lines) == 1, f"expected one JSON line, got {p.stdout!r}"
     s = json.loads(lines[0])
     L.assert_summary(s, "guestd rescore")
-    assert s["guests"] == int(db.scalar("SELECT count(*) FROM guest")), s
+    assert s["guests"] == int(db.scalar("SELECT count(*) FROM guest WHERE deleted_at IS NULL")), s
     assert s["formula_version"] == L.config(api)["formula_version"], s
 
 
@@ -781,12 +781,12 @@ def test_cli_rescore_batches(guestd_bin, db_url, db):
     s = json.loads(p.stdout.decode().strip())
     L.assert_summary(s)
     assert s["batches"] == math.ceil(s["guests"] / 97), s
-    assert s["guests"] == int(db.scalar("SELECT count(*) FROM guest")), s
+    assert s["guests"] == int(db.scalar("SELECT count(*) FROM guest WHERE deleted_at IS NULL")), s
 
 
 def test_cli_rescore_batch_size_divides_guests(guestd_bin, db_url, db):
     """When the batch size divides the number of guests, no empty batch is counted."""
-    n = int(db.scalar("SELECT count(*) FROM guest"))
+    n = int(db.scalar("SELECT count(*) FROM guest WHERE deleted_at IS NULL"))
     p = cli(guestd_bin, "--batch-size", str(n), "--database-url", db_url)
     assert p.returncode == 0, p.stderr.decode(errors="replace")
     s = json.loads(p.stdout.decode().strip())
@@ -802,12 +802,41 @@ def test_cli_bad_batch_size(guestd_bin, db_url, size):
     assert p.stdout == b"", p.stdout
 
 
+@pytest.mark.parametrize("jobs", ["0", "-1", "17", "two", "", "1.5"])
+def test_cli_bad_jobs(guestd_bin, db_url, jobs):
+    p = cli(guestd_bin, "--jobs", jobs, "--database-url", db_url)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    lines = [line for line in p.stderr.decode().splitlines() if line.strip()]
+    assert len(lines) == 1 and "--jobs" in lines[0], p.stderr
+    assert p.stdout == b"", p.stdout
+
+
+def test_cli_jobs_share_the_guests(guestd_bin, db_url, db, make_guest):
+    """Sessions side by side take disjoint ranges: every live guest is scored exactly once, and the result is
+    the one a single session computes."""
+    for _ in range(30):
+        make_guest()
+    live = int(db.scalar("SELECT count(*) FROM guest WHERE deleted_at IS NULL"))
+    p = cli(guestd_bin, "--jobs", "4", "--batch-size", "3", "--database-url", db_url)
+    assert p.returncode == 0, p.stderr.decode(errors="replace")
+    s = json.loads(p.stdout.decode().strip())
+    assert s["guests"] == live and s["batches"] == math.ceil(live / 3), (s, live)
+    scored = db.scalar("SELECT string_agg(guest_id || ':' || score || ':' || tier, ',' ORDER BY guest_id)"
+                       " FROM guest_loyalty l JOIN guest g ON g.id = l.guest_id WHERE g.deleted_at IS NULL")
+    p = cli(guestd_bin, "--jobs", "1", "--database-url", db_url)
+    assert p.returncode == 0, p.stderr.decode(errors="replace")
+    assert json.loads(p.stdout.decode().strip())["guests"] == live
+    again = db.scalar("SELECT string_agg(guest_id || ':' || score || ':' || tier, ',' ORDER BY guest_id)"
+                      " FROM guest_loyalty l JOIN guest g ON g.id = l.guest_id WHERE g.deleted_at IS NULL")
+    assert scored == again
+
+
 def test_cli_help(guestd_bin):
     p = cli(guestd_bin, "--help")
     assert p.returncode == 0, p.stderr
     out = p.stdout.decode()
     assert out.startswith("Usage: guestd rescore"), out
-    assert "--batch-size" in out and "Exit codes" in out
+    assert "--batch-size" in out and "--jobs" in out and "Exit codes" in out
 
 
 def test_cli_unreachable_database(guestd_bin, tmp_path):
@@ -883,3 +912,24 @@ def test_write_during_rescore_is_not_lost(api, db, db_url, make_guest, via):
          f"monetary {m}, credit {c}")
     assert stats["total_spend"] == "40.00", \
         f"the {via} rescore (which waited for the lock: {waited}) overwrote the card's stats: {stats}"
+
+
+def test_rescore_leaves_deleted_guests_as_they_were(api, db, make_guest, guestd_bin, db_url):
+    """A nightly rescore skips soft-deleted guests, so a restore brings back the score it had; a configuration
+    change still reaches them (their tier must be one of the configuration's)."""
+    g = make_guest()["id"]
+    r = api("DELETE", f"/v1/guests/{g}", key="frontdesk")
+    assert r.status == 204, r
+    before = db.scalar(f"SELECT computed_at::text || ' ' || formula_version FROM guest_loyalty WHERE guest_id = '{g}'")
+    p = cli(guestd_bin, "--database-url", db_url)
+    assert p.returncode == 0, p.stderr.decode(errors="replace")
+    after = db.scalar(f"SELECT computed_at::text || ' ' || formula_version FROM guest_loyalty WHERE guest_id = '{g}'")
+    assert after == before, (before, after)
+    r = api("POST", "/v1/loyalty/rescore", key="ops")
+    assert r.status == 200, r
+    assert db.scalar(f"SELECT computed_at::text || ' ' || formula_version FROM guest_loyalty WHERE guest_id = '{g}'") \
+        == before
+    r = L.put_config(api, L.config(api))
+    assert r.status == 200, r
+    version = db.scalar(f"SELECT formula_version FROM guest_loyalty WHERE guest_id = '{g}'")
+    assert int(version) == r.json()["formula_version"], (version, r.json()["formula_version"])
