@@ -3,7 +3,6 @@
 #ifndef GUESTD_CSV_H
 #define GUESTD_CSV_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,9 +24,5 @@ bool gd_csv_cell(struct gd_strbuf *b, const char *text);
 
 /* Appends the header row of `columns` (NULL-terminated names), CRLF-terminated. */
 bool gd_csv_header(struct gd_strbuf *b, const char *const *columns);
-
-/* Appends one row: the members of item named by `columns`; a column "a.b" reads member b of
- * object a. Strings as they are, numbers as JSON writes them, true/false, null as empty. */
-bool gd_csv_row(struct gd_strbuf *b, const json_t *item, const char *const *columns);
 
 #endif

@@ -37,6 +37,16 @@ enum gd_err gd_guest_check_patch(const json_t *patch, struct gd_error *reterr);
  */
 void gd_guest_mask(json_t *guest, enum gd_role role);
 
+/*
+ * The two rules of the marketing view that callers holding columns instead of a document (the
+ * VIP CSV export) apply themselves; gd_guest_mask() applies them too, so they live here once.
+ * Contact details (email, phone) are shown to `role` only with the guest's marketing consent
+ * when role is marketing. Of a birth date (YYYY-MM-DD), marketing sees the day and month:
+ * writes "MM-DD" to out and returns true, or false when birth_date is not a date.
+ */
+bool gd_guest_contact_visible(enum gd_role role, bool marketing_consent);
+bool gd_guest_birthday(const char *birth_date, char out[6]);
+
 /* RFC 7396 JSON Merge Patch: returns a new value (target is not modified). */
 json_t *gd_json_merge_patch(const json_t *target, const json_t *patch);
 

@@ -2,17 +2,23 @@
 /* Marketing reads: the VIP list (a page, or a stream for exports) and the greeting feed. */
 #include <stdlib.h>
 
+#include "guestd/vip.h"
 #include "internal.h"
 
 struct gd_vip_stream {
         struct gd_conn *conn;
+        PGresult *row;
+        const char *values[GD_VIP_COLUMNS];
 };
 
-static void vip_params(const struct gd_vip_filter *f, const char *limit, const char *params[8])
+/* The statements' parameters $1..$7 (the list adds its limit as $8). */
+#define VIP_FILTER_PARAMS 7
+
+static void vip_params(const struct gd_vip_filter *f, const char *params[VIP_FILTER_PARAMS])
 {
-        const char *values[8] = {f->min_tier,    f->min_score,     f->nationality, f->consent,
-                                 f->upcoming_days, f->after_key, f->after_id,    limit};
-        for (int i = 0; i < 8; i++)
+        const char *values[VIP_FILTER_PARAMS] = {f->min_tier,      f->min_score, f->nationality, f->consent,
+                                                 f->upcoming_days, f->after_key, f->after_id};
+        for (int i = 0; i < VIP_FILTER_PARAMS; i++)
                 params[i] = values[i];
 }
 
@@ -21,8 +27,9 @@ enum gd_err gd_db_vip_list(struct gd_conn *c, const struct gd_vip_filter *f, jso
 {
         char limit[16];
         gd_db_limit_plus_one(f->limit, limit);
-        const char *params[8];
-        vip_params(f, limit, params);
+        const char *params[VIP_FILTER_PARAMS + 1];
+        vip_params(f, params);
+        params[VIP_FILTER_PARAMS] = limit;
         PGresult *r = NULL;
         enum gd_err e = gd_db_exec(c, GD_STMT_VIP_LIST, params, &r, reterr);
         if (e != GD_OK)
@@ -36,15 +43,15 @@ enum gd_err gd_db_vip_stream_open(const struct gd_db_config *cfg, const struct g
         struct gd_vip_stream *s = calloc(1, sizeof(*s));
         if (!s)
                 return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
-        const char *params[8];
-        vip_params(f, /* limit= */ NULL, params);
+        const char *params[VIP_FILTER_PARAMS];
+        vip_params(f, params);
         /* the query lasts as long as the client takes to read the list: only the per-row
          * deadline applies, not the statement timeout of ordinary requests */
         struct gd_db_config export_cfg = *cfg;
         export_cfg.statement_timeout_ms = 0;
         enum gd_err e = gd_conn_open(&export_cfg, false, &s->conn, reterr);
         if (e == GD_OK)
-                e = gd_conn_stream_start(s->conn, GD_STMT_VIP_LIST, params, reterr);
+                e = gd_conn_stream_start(s->conn, GD_STMT_VIP_EXPORT, params, reterr);
         if (e != GD_OK) {
                 gd_db_vip_stream_free(s);
                 return e;
@@ -53,18 +60,22 @@ enum gd_err gd_db_vip_stream_open(const struct gd_db_config *cfg, const struct g
         return GD_OK;
 }
 
-enum gd_err gd_db_vip_stream_next(struct gd_vip_stream *s, json_t **ret_item, struct gd_error *reterr)
+enum gd_err gd_db_vip_stream_next(struct gd_vip_stream *s, const char *const **ret_values, struct gd_error *reterr)
 {
-        PGresult *r = NULL;
-        enum gd_err e = gd_conn_next_row(s->conn, &r, reterr);
+        PQclear(s->row);
+        s->row = NULL;
+        enum gd_err e = gd_conn_next_row(s->conn, &s->row, reterr);
         if (e != GD_OK)
                 return e;
-        json_t *item = r ? gd_db_json_column(r, 0) : NULL;
-        bool failed = r && !item;
-        PQclear(r);
-        if (failed)
+        if (!s->row) {
+                *ret_values = NULL;
+                return GD_OK;
+        }
+        if (PQnfields(s->row) != GD_VIP_COLUMNS)
                 return gd_error_set(reterr, GD_ERR_INTERNAL, NULL);
-        *ret_item = item;
+        for (int i = 0; i < GD_VIP_COLUMNS; i++)
+                s->values[i] = PQgetisnull(s->row, 0, i) ? NULL : PQgetvalue(s->row, 0, i);
+        *ret_values = s->values;
         return GD_OK;
 }
 
@@ -72,6 +83,7 @@ void gd_db_vip_stream_free(struct gd_vip_stream *s)
 {
         if (!s)
                 return;
+        PQclear(s->row);
         gd_conn_free(s->conn); /* closing the session cancels what it was still sending */
         free(s);
 }

@@ -39,8 +39,16 @@ bool gd_csv_cell(struct gd_strbuf *b, const char *text)
                 ok &= gd_strbuf_append(b, "\"", 1);
         if (formula)
                 ok &= gd_strbuf_append(b, "'", 1);
-        for (const char *p = text; *p && ok; p++)
-                ok &= *p == '"' ? gd_strbuf_append(b, "\"\"", 2) : gd_strbuf_append(b, p, 1);
+        /* runs between quotes go in whole: a cell is appended in a few calls, not byte by byte */
+        for (const char *p = text; *p && ok;) {
+                size_t run = strcspn(p, "\"");
+                ok &= gd_strbuf_append(b, p, run);
+                p += run;
+                if (*p == '"') {
+                        ok &= gd_strbuf_append(b, "\"\"", 2);
+                        p++;
+                }
+        }
         if (quote)
                 ok &= gd_strbuf_append(b, "\"", 1);
         return ok;
@@ -51,35 +59,5 @@ bool gd_csv_header(struct gd_strbuf *b, const char *const *columns)
         bool ok = true;
         for (size_t i = 0; columns[i] && ok; i++)
                 ok = (i == 0 || gd_strbuf_append(b, ",", 1)) && gd_csv_cell(b, columns[i]);
-        return ok && gd_strbuf_append(b, "\r\n", 2);
-}
-
-static const json_t *column_value(const json_t *item, const char *column)
-{
-        const char *dot = strchr(column, '.');
-        if (!dot)
-                return json_object_get(item, column);
-        char outer[64];
-        snprintf(outer, sizeof(outer), "%.*s", (int) (dot - column), column);
-        return json_object_get(json_object_get(item, outer), dot + 1);
-}
-
-bool gd_csv_row(struct gd_strbuf *b, const json_t *item, const char *const *columns)
-{
-        bool ok = true;
-        for (size_t i = 0; columns[i] && ok; i++) {
-                const json_t *v = column_value(item, columns[i]);
-                char number[64] = "";
-                const char *text = "";
-                if (json_is_string(v))
-                        text = json_string_value(v);
-                else if (json_is_integer(v))
-                        snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT, json_integer_value(v)), text = number;
-                else if (json_is_real(v))
-                        snprintf(number, sizeof(number), "%.15g", json_real_value(v)), text = number;
-                else if (json_is_boolean(v))
-                        text = json_is_true(v) ? "true" : "false";
-                ok = (i == 0 || gd_strbuf_append(b, ",", 1)) && gd_csv_cell(b, text);
-        }
         return ok && gd_strbuf_append(b, "\r\n", 2);
 }

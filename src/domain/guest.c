@@ -87,6 +87,28 @@ json_t *gd_guest_normalize(const json_t *doc)
         return gd_rules_normalize(doc, guest_rules);
 }
 
+bool gd_guest_contact_visible(enum gd_role role, bool marketing_consent)
+{
+        return role != GD_ROLE_MARKETING || marketing_consent;
+}
+
+bool gd_guest_birthday(const char *birth_date, char out[6])
+{
+        /* The day and month are enough for a greeting; the year is not marketing's business. */
+        struct gd_date d;
+        if (!gd_date_parse(birth_date, &d))
+                return false;
+        if (d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31)
+                return false;
+        out[0] = (char) ('0' + d.month / 10);
+        out[1] = (char) ('0' + d.month % 10);
+        out[2] = '-';
+        out[3] = (char) ('0' + d.day / 10);
+        out[4] = (char) ('0' + d.day % 10);
+        out[5] = '\0';
+        return true;
+}
+
 void gd_guest_mask(json_t *guest, enum gd_role role)
 {
         if (role != GD_ROLE_MARKETING || !json_is_object(guest))
@@ -96,16 +118,9 @@ void gd_guest_mask(json_t *guest, enum gd_role role)
         json_object_del(guest, "id_document");
         json_object_del(guest, "notes");
 
-        /* The day and month are enough for a greeting; the year is not marketing's business. */
         const char *birth = json_string_value(json_object_get(guest, "birth_date"));
-        struct gd_date d;
-        json_t *birthday = json_null();
-        if (birth && gd_date_parse(birth, &d)) {
-                char md[8];
-                snprintf(md, sizeof(md), "%02d-%02d", d.month % 100, d.day % 100);
-                birthday = json_string(md);
-        }
-        json_object_set_new(guest, "birthday", birthday);
+        char md[6];
+        json_object_set_new(guest, "birthday", birth && gd_guest_birthday(birth, md) ? json_string(md) : json_null());
         json_object_del(guest, "birth_date");
 
         json_t *address = json_object_get(guest, "address");
@@ -120,7 +135,7 @@ void gd_guest_mask(json_t *guest, enum gd_role role)
                 json_object_set_new(guest, "address", reduced);
         }
 
-        if (!json_is_true(json_object_get(guest, "marketing_consent"))) {
+        if (!gd_guest_contact_visible(role, json_is_true(json_object_get(guest, "marketing_consent")))) {
                 json_object_del(guest, "phone");
                 json_object_del(guest, "email");
         }

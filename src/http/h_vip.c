@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guestd/csv.h"
 #include "guestd/decimal.h"
 #include "guestd/guest.h"
 #include "guestd/validate.h"
+#include "guestd/vip.h"
 #include "handlers.h"
 
 #define EXPORT_BLOCK (32 * 1024) /* bytes handed to libmicrohttpd per call: memory stays flat */
@@ -15,12 +15,6 @@
 
 static const char *const vip_params[] = {"min_tier", "min_score", "nationality", "consent", "upcoming_days",
                                          "limit", "cursor", NULL};
-
-/* The columns of the CSV export, in order: masked as for marketing. */
-static const char *const vip_columns[] = {"id", "family_name", "given_name", "tier", "score", "colour",
-                                          "nationality", "language", "birthday", "email", "phone",
-                                          "marketing_consent", "vip_code", "next_occasion.kind",
-                                          "next_occasion.date", NULL};
 
 static bool tier_name_shape(const char *s)
 {
@@ -113,21 +107,18 @@ static bool fill_block(struct vip_export *x)
         x->block.len = 0;
         x->sent = 0;
         while (!x->finished && x->block.len < EXPORT_BLOCK) {
-                json_t *item = NULL;
+                const char *const *values = NULL;
                 struct gd_error err = {0};
-                if (gd_db_vip_stream_next(x->stream, &item, &err) != GD_OK) {
+                if (gd_db_vip_stream_next(x->stream, &values, &err) != GD_OK) {
                         gd_log(x->app, GD_LOG_ERROR, "export failed",
                                json_pack("{s:s, s:s}", "request_id", x->request_id, "cause", err.cause));
                         return false;
                 }
-                if (!item) {
+                if (!values) {
                         x->finished = true;
                         break;
                 }
-                gd_guest_mask(item, GD_ROLE_MARKETING);
-                bool ok = gd_csv_row(&x->block, item, vip_columns);
-                json_decref(item);
-                if (!ok)
+                if (!gd_vip_csv_row(&x->block, values))
                         return false;
         }
         return true;
@@ -176,7 +167,7 @@ static enum gd_err start_export(struct gd_req *req, const struct gd_vip_filter *
         x->app = req->app;
         memcpy(x->request_id, req->request_id, sizeof(x->request_id));
         enum gd_err e = gd_db_vip_stream_open(&req->app->db, f, &x->stream, reterr);
-        if (e == GD_OK && !gd_csv_header(&x->block, vip_columns))
+        if (e == GD_OK && !gd_vip_csv_header(&x->block))
                 e = gd_error_set(reterr, GD_ERR_NOMEM, NULL);
         if (e == GD_OK) {
                 reply->response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, EXPORT_BLOCK, export_read, x,

@@ -929,9 +929,9 @@ def fat(db):
             f" SELECT 'Fat ' || n || ', ' || repeat('x', 80), repeat('y', 100), '{nat}', 'en-GB',"
             "  repeat('e', 180) || n || '@example.org', '+4144' || lpad(n::text, 7, '0'), true"
             f" FROM generate_series(1, {FAT}) n RETURNING id)"
-            " INSERT INTO guest_loyalty (guest_id, score, tier, vip_lifted, components, formula_version, computed_at,"
-            "  tier_since)"
-            " SELECT id, 20.0, 'standard', false, '{}', (SELECT formula_version FROM settings), now(), now() FROM g")
+            " INSERT INTO guest_loyalty (guest_id, score, tier, tier_rank, vip_lifted, components, formula_version,"
+            "  computed_at, tier_since)"
+            " SELECT id, 20.0, 'standard', 1, false, '{}', (SELECT formula_version FROM settings), now(), now() FROM g")
     count = int(db.scalar(f"SELECT count(*) FROM guest WHERE nationality = '{nat}' AND deleted_at IS NULL"))
     assert count >= FAT
     yield {"nat": nat, "count": count}

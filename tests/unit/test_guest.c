@@ -753,6 +753,79 @@ START_TEST(test_mask_full_view)
 }
 END_TEST
 
+/* ---- gd_guest_contact_visible, gd_guest_birthday: the marketing rules for column callers ---- */
+
+START_TEST(test_contact_visible_marketing)
+{
+        ck_assert(gd_guest_contact_visible(GD_ROLE_MARKETING, true));
+        ck_assert(!gd_guest_contact_visible(GD_ROLE_MARKETING, false));
+}
+END_TEST
+
+START_TEST(test_contact_visible_full_view)
+{
+        ck_assert_msg(gd_guest_contact_visible(full_view_roles[_i], true), "role %s, consent",
+                      gd_role_to_string(full_view_roles[_i]));
+        ck_assert_msg(gd_guest_contact_visible(full_view_roles[_i], false), "role %s, no consent",
+                      gd_role_to_string(full_view_roles[_i]));
+}
+END_TEST
+
+static const struct {
+        const char *birth_date, *birthday;
+} birthday_ok[] = {
+        { "1985-07-04", "07-04" },
+        { "2000-02-29", "02-29" }, /* leap year divisible by 400 */
+        { "2024-02-29", "02-29" },
+        { "1900-02-28", "02-28" },
+        { "1970-01-01", "01-01" },
+        { "1999-12-31", "12-31" },
+        { "2001-10-09", "10-09" },
+        { "0001-11-30", "11-30" },
+};
+
+START_TEST(test_birthday_valid)
+{
+        char out[8];
+
+        memset(out, 'X', sizeof(out));
+        ck_assert_msg(gd_guest_birthday(birthday_ok[_i].birth_date, out), "%s refused", birthday_ok[_i].birth_date);
+        ck_assert_str_eq(out, birthday_ok[_i].birthday);
+        ck_assert_int_eq(out[6], 'X'); /* nothing written past the 6 bytes */
+        ck_assert_int_eq(out[7], 'X');
+}
+END_TEST
+
+static const char *const birthday_bad[] = {
+        "",           "abc",         "2020-13-01", "2020-00-10", "2020-01-00", "2020-01-32", "2021-02-29",
+        "1900-02-29", "2020-04-31",  "1990-7-4",   "07-04",      "1990/07/04", "19900704",   "1990-07-04 ",
+        " 1990-07-04", "1990-07-04T00:00:00Z", "1990-07-04x", "199O-07-04", "+990-07-04", "0000-01-01",
+};
+
+START_TEST(test_birthday_invalid)
+{
+        char out[6] = "keep";
+
+        ck_assert_msg(!gd_guest_birthday(birthday_bad[_i], out), "\"%s\" accepted as a birth date (%s)",
+                      birthday_bad[_i], out);
+}
+END_TEST
+
+START_TEST(test_birthday_agrees_with_mask)
+{
+        /* gd_guest_mask shows the same birthday the function writes */
+        json_t *g = representation(true);
+        char out[6];
+
+        json_object_set_new(g, "birth_date", json_string("1992-03-15"));
+        gd_guest_mask(g, GD_ROLE_MARKETING);
+        ck_assert(gd_guest_birthday("1992-03-15", out));
+        ck_assert_str_eq(out, "03-15");
+        ck_assert_str_eq(json_string_value(json_object_get(g, "birthday")), out);
+        json_decref(g);
+}
+END_TEST
+
 /* ---- gd_json_merge_patch: RFC 7396 §3 and appendix A ---- */
 
 static const struct {
@@ -897,6 +970,14 @@ static Suite *guest_suite(void)
         tcase_add_test(tc, test_mask_marketing_nulls);
         tcase_add_test(tc, test_mask_marketing_partial_address);
         tcase_add_loop_test(tc, test_mask_full_view, 0, N(full_view_roles));
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("marketing_rules");
+        tcase_add_test(tc, test_contact_visible_marketing);
+        tcase_add_loop_test(tc, test_contact_visible_full_view, 0, N(full_view_roles));
+        tcase_add_loop_test(tc, test_birthday_valid, 0, N(birthday_ok));
+        tcase_add_loop_test(tc, test_birthday_invalid, 0, N(birthday_bad));
+        tcase_add_test(tc, test_birthday_agrees_with_mask);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("merge_patch");
