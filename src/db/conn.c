@@ -216,11 +216,13 @@ static enum gd_err prepare_all(struct gd_conn *c, struct gd_error *reterr)
 
 static enum gd_err setup_session(struct gd_conn *c, struct gd_error *reterr)
 {
-        char sql[256];
-        /* Session settings: re-applied after every reconnect, since a reset starts a new session. */
+        char sql[384];
+        /* Session settings: re-applied after every reconnect, since a reset starts a new session.
+         * Dates read as text (the VIP export's columns) must not follow the server's DateStyle. */
         snprintf(sql, sizeof(sql),
                  "SET statement_timeout = %d; SET lock_timeout = %d; "
                  "SET idle_in_transaction_session_timeout = 60000; SET TIME ZONE 'UTC'; "
+                 "SET DateStyle = 'ISO, YMD'; "
                  "SET client_min_messages = warning; "
                  /* compiling a plan costs more than our short statements ever run */
                  "SET jit = off; "

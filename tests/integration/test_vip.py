@@ -618,6 +618,28 @@ def test_csv_download(api, masked_guests, occasion_guests):
         assert secret not in r.body.decode(), f"{secret!r} leaks into the CSV"
 
 
+def test_csv_dates_whatever_the_servers_datestyle(api, db, masked_guests, occasion_guests):
+    """The export reads dates as text from its columns: a database whose default DateStyle writes 09/08/1975
+    must not change the CSV (guestd sets its sessions' DateStyle)."""
+    nat = masked_guests["nat"]
+    _, _, before = export(api, nationality=nat)
+    _, _, upcoming_before = export(api, upcoming_days=366)
+    dbname = db.scalar("SELECT current_database()")
+    db.rows(f'ALTER DATABASE "{dbname}" SET DateStyle = \'SQL, DMY\'')
+    try:
+        _, _, after = export(api, nationality=nat)
+        _, _, upcoming_after = export(api, upcoming_days=366)
+    finally:
+        db.rows(f'ALTER DATABASE "{dbname}" RESET DateStyle')
+    assert after == before
+    assert upcoming_after == upcoming_before
+    w = {row["id"]: row for row in after}[masked_guests["with"]["id"]]
+    assert w["birthday"] == "08-09", w
+    assert any(row["next_occasion.date"] for row in upcoming_after), "no occasion in the list to compare"
+    assert all(len(row["next_occasion.date"]) in (0, 10) and "/" not in row["next_occasion.date"]
+               for row in upcoming_after)
+
+
 @pytest.mark.parametrize("accept", ["text/csv", "text/csv; charset=utf-8", "application/json, text/csv;q=0.1",
                                     "text/html, text/csv"])
 def test_csv_whatever_the_accept_form(api, masked_guests, accept):
