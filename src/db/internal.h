@@ -61,6 +61,23 @@ enum gd_stmt {
         GD_STMT_APIKEY_LIST,
         GD_STMT_APIKEY_REVOKE,
         GD_STMT_APIKEY_COUNT_ACTIVE,
+        GD_STMT_PURGE_LOCK,
+        GD_STMT_PURGE_UNLOCK,
+        GD_STMT_PURGE_CLOCK,
+        GD_STMT_PURGE_RUN_RUNNING,
+        GD_STMT_PURGE_RUN_ABANDON,
+        GD_STMT_PURGE_RUN_INSERT,
+        GD_STMT_PURGE_CANDIDATES,
+        GD_STMT_PURGE_CANDIDATES_DRY,
+        GD_STMT_PURGE_SOFT,
+        GD_STMT_PURGE_RUN_GRACE,
+        GD_STMT_PURGE_EXPIRED,
+        GD_STMT_PURGE_EXPIRED_DRY,
+        GD_STMT_PURGE_ERASE,
+        GD_STMT_PURGE_RUN_PROGRESS,
+        GD_STMT_PURGE_RUN_FINISH,
+        GD_STMT_PURGE_RUN_GET,
+        GD_STMT_PURGE_RUN_LIST,
         _GD_STMT_MAX,
 };
 
@@ -112,5 +129,9 @@ void gd_db_limit_plus_one(int limit, char out[16]);
 
 /* Name of the constraint a 23xxx error was about ("" if none). */
 const char *gd_db_last_constraint(struct gd_conn *c);
+
+/* The server process of the session (0 when not connected): a session lock such as the purge's is
+ * held only as long as this stays the same, since a reconnect starts a new session. */
+int gd_conn_backend_pid(struct gd_conn *c);
 
 #endif
