@@ -137,6 +137,11 @@ enum gd_err gd_query_limit(struct gd_req *req, int *ret, struct gd_error *reterr
  * integer_key) and id a UUID; 400 otherwise. ret->n = 0 when absent. */
 enum gd_err gd_query_cursor(struct gd_req *req, const char *kind, bool integer_key, struct gd_cursor *ret,
                             struct gd_error *reterr);
+/* The parameters of a list that takes no others: ?limit= and ?cursor= (integer keys) of `kind`;
+ * 400 for any other parameter. *ret_after_key and *ret_after_id point into ret_cursor, or are NULL
+ * for the first page. */
+enum gd_err gd_query_page(struct gd_req *req, const char *kind, int *ret_limit, struct gd_cursor *ret_cursor,
+                          const char **ret_after_key, const char **ret_after_id, struct gd_error *reterr);
 /* {"items": items, "next_cursor": ...} from a page's last key and id ("" = last page). */
 json_t *gd_page_new(json_t *items, const char *kind, const char *next_key, const char *next_id);
 

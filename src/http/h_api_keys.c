@@ -29,23 +29,17 @@ GD_HANDLER(gd_h_api_key_create)
         return GD_OK;
 }
 
-static const char *const list_params[] = {"limit", "cursor", NULL};
-
 GD_HANDLER(gd_h_api_key_list)
 {
         int limit;
         struct gd_cursor cursor;
-        enum gd_err e = gd_query_check_names(req, list_params, reterr);
-        if (e == GD_OK)
-                e = gd_query_limit(req, &limit, reterr);
-        if (e == GD_OK)
-                e = gd_query_cursor(req, "k", /* integer_key= */ true, &cursor, reterr);
+        const char *after_key, *after_id;
+        enum gd_err e = gd_query_page(req, "k", &limit, &cursor, &after_key, &after_id, reterr);
         if (e != GD_OK)
                 return e;
         json_t *items = NULL;
         char next_key[64], next_id[64];
-        e = gd_db_apikey_list(req->db, cursor.n ? cursor.fields[1] : NULL, cursor.n ? cursor.fields[2] : NULL, limit,
-                              &items, next_key, next_id, reterr);
+        e = gd_db_apikey_list(req->db, after_key, after_id, limit, &items, next_key, next_id, reterr);
         if (e != GD_OK)
                 return e;
         reply->body = gd_page_new(items, "k", next_key, next_id);

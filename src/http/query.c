@@ -90,6 +90,22 @@ enum gd_err gd_query_cursor(struct gd_req *req, const char *kind, bool integer_k
         return GD_OK;
 }
 
+enum gd_err gd_query_page(struct gd_req *req, const char *kind, int *ret_limit, struct gd_cursor *ret_cursor,
+                          const char **ret_after_key, const char **ret_after_id, struct gd_error *reterr)
+{
+        static const char *const names[] = {"limit", "cursor", NULL};
+        enum gd_err e = gd_query_check_names(req, names, reterr);
+        if (e == GD_OK)
+                e = gd_query_limit(req, ret_limit, reterr);
+        if (e == GD_OK)
+                e = gd_query_cursor(req, kind, /* integer_key= */ true, ret_cursor, reterr);
+        if (e != GD_OK)
+                return e;
+        *ret_after_key = ret_cursor->n ? ret_cursor->fields[1] : NULL;
+        *ret_after_id = ret_cursor->n ? ret_cursor->fields[2] : NULL;
+        return GD_OK;
+}
+
 json_t *gd_page_new(json_t *items, const char *kind, const char *next_key, const char *next_id)
 {
         json_t *next = json_null();
