@@ -121,6 +121,11 @@ typedef json_t *(*gd_row_to_json)(const PGresult *r, int row);
 enum gd_err gd_db_page(PGresult *r, int limit, gd_row_to_json row_to_json, int key_col, int id_col,
                        json_t **ret_items, char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr);
 
+/* One page of a list statement whose parameters are (cursor key, cursor id, limit + 1). */
+enum gd_err gd_db_list(struct gd_conn *c, enum gd_stmt stmt, const char *after_key, const char *after_id, int limit,
+                       gd_row_to_json row_to_json, int key_col, int id_col, json_t **ret_items,
+                       char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr);
+
 /* Rows whose first column is an item's JSON text (made by the SQL representation functions). */
 json_t *gd_db_json_column(const PGresult *r, int row);
 

@@ -22,28 +22,13 @@ GD_HANDLER(gd_h_api_key_create)
                 return e;
         json_object_set_new(row, "key", json_string(key));
         memset(key, 0, sizeof(key));
-        snprintf(reply->location, sizeof(reply->location), "/v1/api-keys/%s",
-                 json_string_value(json_object_get(row, "id")));
-        reply->status = 201;
-        reply->body = row;
+        gd_reply_created(reply, "/v1/api-keys", "id", row);
         return GD_OK;
 }
 
 GD_HANDLER(gd_h_api_key_list)
 {
-        int limit;
-        struct gd_cursor cursor;
-        const char *after_key, *after_id;
-        enum gd_err e = gd_query_page(req, "k", &limit, &cursor, &after_key, &after_id, reterr);
-        if (e != GD_OK)
-                return e;
-        json_t *items = NULL;
-        char next_key[64], next_id[64];
-        e = gd_db_apikey_list(req->db, after_key, after_id, limit, &items, next_key, next_id, reterr);
-        if (e != GD_OK)
-                return e;
-        reply->body = gd_page_new(items, "k", next_key, next_id);
-        return reply->body ? GD_OK : gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        return gd_reply_list(req, reply, "k", gd_db_apikey_list, reterr);
 }
 
 GD_HANDLER(gd_h_api_key_revoke)

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Handle /v1/purge-runs: run a purge (synchronously, as `guestd purge` does), read and list runs. */
-#include <stdio.h>
-
 #include "guestd/purge.h"
 #include "guestd/validate.h"
 #include "handlers.h"
@@ -27,10 +25,7 @@ GD_HANDLER(gd_h_purge_run_create)
         e = gd_db_purge(&req->app->db, &params, req->who.key_name, &log, &run, reterr);
         if (e != GD_OK)
                 return e;
-        snprintf(reply->location, sizeof(reply->location), "/v1/purge-runs/%s",
-                 json_string_value(json_object_get(run, "run_id")));
-        reply->status = 201;
-        reply->body = run;
+        gd_reply_created(reply, "/v1/purge-runs", "run_id", run);
         return GD_OK;
 }
 
@@ -44,17 +39,5 @@ GD_HANDLER(gd_h_purge_run_get)
 /* Newest first. */
 GD_HANDLER(gd_h_purge_run_list)
 {
-        int limit;
-        struct gd_cursor cursor;
-        const char *after_key, *after_id;
-        enum gd_err e = gd_query_page(req, "p", &limit, &cursor, &after_key, &after_id, reterr);
-        if (e != GD_OK)
-                return e;
-        json_t *items = NULL;
-        char next_key[64], next_id[64];
-        e = gd_db_purge_run_list(req->db, after_key, after_id, limit, &items, next_key, next_id, reterr);
-        if (e != GD_OK)
-                return e;
-        reply->body = gd_page_new(items, "p", next_key, next_id);
-        return reply->body ? GD_OK : gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        return gd_reply_list(req, reply, "p", gd_db_purge_run_list, reterr);
 }
