@@ -367,10 +367,10 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint::text", 0},
         [GD_STMT_PURGE_RUN_RUNNING] = {"purge_run_running",
                 "SELECT id::text FROM purge_run WHERE status = 'running' ORDER BY started_at DESC LIMIT 1", 0},
-        /* only the holder of the lock runs this: a run still 'running' then has no process left */
+        /* only the holder of the lock runs this: a run still 'running' then has lost its session */
         [GD_STMT_PURGE_RUN_ABANDON] = {"purge_run_abandon",
                 "UPDATE purge_run SET status = 'failed', finished_at = clock_timestamp(),"
-                " error = 'abandoned: the process running it ended before it finished'"
+                " error = 'abandoned: its process or database session ended before it finished'"
                 " WHERE status = 'running' RETURNING id::text", 0},
         /* $1 dry_run, $2 started_by, $3 inactive_days, $4 grace_days, $5 batch_size, $6 include_vip,
          * $7 limit, $8 cutoff, $9 started_at */
