@@ -306,6 +306,17 @@ def test_inactive_days_boundary_in_the_database(env):
     assert s["sample"] == [older], s
 
 
+def test_limit_caps_each_phase(env):
+    stale = [old_guest(env) for _ in range(3)]
+    s = purge_ok(env, "--dry-run", "--limit", "1")
+    assert s["candidates"] == 1 and s["limit"] == 1 and len(s["sample"]) == 1, s
+    s = purge_ok(env, "--limit", "2", "--grace-days", "0")
+    assert counts(s)[0] == {"candidates": 2, "soft_purged": 2, "expired": 2, "hard_deleted": 2}, s
+    s = purge_ok(env, "--limit", "2", "--grace-days", "0")
+    assert counts(s)[0] == {"candidates": 1, "soft_purged": 1, "expired": 1, "hard_deleted": 1}, s
+    assert env.db.scalar(f"SELECT count(*) FROM guest_tombstone WHERE guest_id = ANY({uuid_array(stale)})") == "3"
+
+
 # ---------------------------------------------------------------- restore and hard delete
 
 
