@@ -68,53 +68,30 @@ END_TEST
 
 /* ---- exclusions ---- */
 
-START_TEST(test_unprotected_stale_guest_is_eligible)
+/* Each exclusion alone, on a guest last active four years ago, with and without include_vip. */
+static const struct {
+        const char *what;
+        struct gd_purge_facts protection;
+        enum gd_purge_verdict without_vip, with_vip;
+} exclusion_cases[] = {
+        {"nothing", {0}, GD_PURGE_ELIGIBLE, GD_PURGE_ELIGIBLE},
+        {"legal_hold", {.legal_hold = true}, GD_PURGE_LEGAL_HOLD, GD_PURGE_LEGAL_HOLD},
+        {"a vip_code", {.vip_code = true}, GD_PURGE_VIP, GD_PURGE_ELIGIBLE},
+        {"a stay reserved or in house", {.open_stays = 1}, GD_PURGE_OPEN_STAY, GD_PURGE_OPEN_STAY},
+        {"seven such stays", {.open_stays = 7}, GD_PURGE_OPEN_STAY, GD_PURGE_OPEN_STAY},
+        {"a complaint open or in progress", {.open_complaints = 1}, GD_PURGE_OPEN_COMPLAINT,
+         GD_PURGE_OPEN_COMPLAINT},
+};
+
+START_TEST(test_each_exclusion)
 {
-        struct gd_purge_facts f = stale();
+        struct gd_purge_facts f = exclusion_cases[_i].protection;
 
-        ck_assert_int_eq(classify(&f, false), GD_PURGE_ELIGIBLE);
-        ck_assert_int_eq(classify(&f, true), GD_PURGE_ELIGIBLE);
-}
-END_TEST
-
-START_TEST(test_legal_hold_protects)
-{
-        struct gd_purge_facts f = stale();
-
-        f.legal_hold = true;
-        ck_assert_int_eq(classify(&f, false), GD_PURGE_LEGAL_HOLD);
-        ck_assert_int_eq(classify(&f, true), GD_PURGE_LEGAL_HOLD);
-}
-END_TEST
-
-START_TEST(test_vip_protects_unless_included)
-{
-        struct gd_purge_facts f = stale();
-
-        f.vip_code = true;
-        ck_assert_int_eq(classify(&f, false), GD_PURGE_VIP);
-        ck_assert_int_eq(classify(&f, true), GD_PURGE_ELIGIBLE);
-}
-END_TEST
-
-START_TEST(test_open_stay_protects)
-{
-        struct gd_purge_facts f = stale();
-
-        f.open_stays = 1;
-        ck_assert_int_eq(classify(&f, false), GD_PURGE_OPEN_STAY);
-        f.open_stays = 7;
-        ck_assert_int_eq(classify(&f, true), GD_PURGE_OPEN_STAY);
-}
-END_TEST
-
-START_TEST(test_open_complaint_protects)
-{
-        struct gd_purge_facts f = stale();
-
-        f.open_complaints = 1;
-        ck_assert_int_eq(classify(&f, false), GD_PURGE_OPEN_COMPLAINT);
-        ck_assert_int_eq(classify(&f, true), GD_PURGE_OPEN_COMPLAINT);
+        f.last_activity_us = stale().last_activity_us;
+        ck_assert_msg(classify(&f, false) == exclusion_cases[_i].without_vip, "%s: verdict %d", exclusion_cases[_i].what,
+                      classify(&f, false));
+        ck_assert_msg(classify(&f, true) == exclusion_cases[_i].with_vip, "%s, VIPs included: verdict %d",
+                      exclusion_cases[_i].what, classify(&f, true));
 }
 END_TEST
 
@@ -354,11 +331,7 @@ static Suite *purge_suite(void)
         suite_add_tcase(s, tc);
 
         tc = tcase_create("exclusions");
-        tcase_add_test(tc, test_unprotected_stale_guest_is_eligible);
-        tcase_add_test(tc, test_legal_hold_protects);
-        tcase_add_test(tc, test_vip_protects_unless_included);
-        tcase_add_test(tc, test_open_stay_protects);
-        tcase_add_test(tc, test_open_complaint_protects);
+        tcase_add_loop_test(tc, test_each_exclusion, 0, N(exclusion_cases));
         tcase_add_test(tc, test_recent_guest_is_never_skipped);
         tcase_add_loop_test(tc, test_precedence, 0, 16);
         tcase_add_test(tc, test_verdict_names);
