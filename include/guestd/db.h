@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guestd/config.h"
 #include "guestd/error.h"
 #include "guestd/infer.h"
+#include "guestd/purge.h"
 #include "guestd/role.h"
 #include "guestd/section.h"
 #include "guestd/sha256.h"
@@ -191,6 +193,32 @@ void gd_db_vip_stream_free(struct gd_vip_stream *s);
 enum gd_err gd_db_occasions(struct gd_conn *c, const char *first_day, const char *last_day, const char *kind,
                             const char *after_key, const char *after_id, int limit, json_t **ret_items,
                             char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr);
+
+/* ---- the purge (db/purge.c): the policy is domain/purge.c ---- */
+
+/* Where a run reports what it does, for the caller's log (counts and ids, never personal data);
+ * `log` takes fields_new. */
+struct gd_purge_log {
+        void (*log)(void *ctx, enum gd_log_level level, const char *msg, json_t *fields_new);
+        void *ctx;
+};
+
+/*
+ * Runs one purge on a session of its own (cfg's timeouts are raised to fit a batch): takes the
+ * purge's advisory lock for the whole run (GD_ERR_CONFLICT at once, nothing done or recorded,
+ * when another run holds it), marks runs left 'running' by a dead process failed, records the run,
+ * soft-purges the stale live guests, then hard-deletes the deleted guests whose grace is over,
+ * batch_size guests per transaction each, the run's counts updated in the same transactions.
+ * ret_run is the finished run (as GET /v1/purge-runs/{id} shows it). On a failure after the run
+ * was recorded, the run is marked failed if the database still answers.
+ */
+enum gd_err gd_db_purge(const struct gd_db_config *cfg, const struct gd_purge_params *p, const char *started_by,
+                        const struct gd_purge_log *log, json_t **ret_run, struct gd_error *reterr);
+enum gd_err gd_db_purge_run_get(struct gd_conn *c, const char *id, json_t **ret, struct gd_error *reterr);
+/* Newest first; the cursor is (started_at in microseconds, id). */
+enum gd_err gd_db_purge_run_list(struct gd_conn *c, const char *after_key, const char *after_id, int limit,
+                                 json_t **ret_items, char ret_next_key[64], char ret_next_id[64],
+                                 struct gd_error *reterr);
 
 /* ---- API keys (db/apikeys.c) ---- */
 

@@ -137,6 +137,14 @@ enum gd_err gd_query_limit(struct gd_req *req, int *ret, struct gd_error *reterr
  * integer_key) and id a UUID; 400 otherwise. ret->n = 0 when absent. */
 enum gd_err gd_query_cursor(struct gd_req *req, const char *kind, bool integer_key, struct gd_cursor *ret,
                             struct gd_error *reterr);
+/* A repository's keyset list: one page after (after_key, after_id), both NULL for the first. */
+typedef enum gd_err (*gd_list_fn)(struct gd_conn *c, const char *after_key, const char *after_id, int limit,
+                                  json_t **ret_items, char ret_next_key[64], char ret_next_id[64],
+                                  struct gd_error *reterr);
+/* Answers a list that takes ?limit= and ?cursor= (integer keys, cursors of `kind`) and nothing else
+ * (400 for any other parameter) with one page of `list`. */
+enum gd_err gd_reply_list(struct gd_req *req, struct gd_reply *reply, const char *kind, gd_list_fn list,
+                          struct gd_error *reterr);
 /* {"items": items, "next_cursor": ...} from a page's last key and id ("" = last page). */
 json_t *gd_page_new(json_t *items, const char *kind, const char *next_key, const char *next_id);
 
@@ -146,6 +154,8 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
 /* True when the If-Match header allows writing over `version` (absent header: true). */
 bool gd_if_match_allows(struct gd_req *req, long version, bool *ret_present);
 void gd_reply_set_etag(struct gd_reply *reply, long version);
+/* 201 with body_new (taken) and Location: `collection`/<the body's member id_member>. */
+void gd_reply_created(struct gd_reply *reply, const char *collection, const char *id_member, json_t *body_new);
 
 /* ---- write.c: the read → check → merge → validate → write cycle shared by every resource ---- */
 struct gd_write_ops {

@@ -12,6 +12,7 @@ enum gd_exit {
         GD_EXIT_OK = 0,
         GD_EXIT_FAILURE = 1, /* the database is unreachable, or the work failed */
         GD_EXIT_USAGE = 2,   /* bad command line or configuration */
+        GD_EXIT_LOCKED = 3,  /* guestd purge: another run holds the lock, nothing was done */
 };
 
 /* One option a subcommand accepts; `value` receives the text (NULL: a flag, then `flag` is set). */
@@ -41,5 +42,6 @@ int gd_cmd_serve(int argc, char **argv);
 int gd_cmd_migrate(int argc, char **argv);
 int gd_cmd_key(int argc, char **argv);
 int gd_cmd_rescore(int argc, char **argv);
+int gd_cmd_purge(int argc, char **argv);
 
 #endif

@@ -18,11 +18,13 @@ static const char usage[] =
         "  migrate   apply the database migrations\n"
         "  key       create, list and revoke API keys\n"
         "  rescore   recompute every loyalty score (nightly: recency decays with time)\n"
+        "  purge     purge the records of guests inactive for years (nightly; recoverable)\n"
         "\n"
         "Every command takes --help. Configuration comes from GUESTD_* environment variables,\n"
         "overridden by options (see guestd serve --help).\n"
         "\n"
-        "Exit codes: 0 success, 1 failure (such as an unreachable database), 2 bad usage.\n";
+        "Exit codes: 0 success, 1 failure (such as an unreachable database), 2 bad usage;\n"
+        "guestd purge also exits 3 when another purge run holds the lock.\n";
 
 static int print_version(void)
 {
@@ -53,6 +55,8 @@ int main(int argc, char **argv)
                 return gd_cmd_key(argc, argv);
         if (strcmp(cmd, "rescore") == 0)
                 return gd_cmd_rescore(argc, argv);
+        if (strcmp(cmd, "purge") == 0)
+                return gd_cmd_purge(argc, argv);
         fprintf(stderr, "guestd: unknown command '%s' (see guestd --help)\n", cmd);
         return GD_EXIT_USAGE;
 }

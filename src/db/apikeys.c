@@ -80,14 +80,8 @@ enum gd_err gd_db_apikey_list(struct gd_conn *c, const char *after_key, const ch
                               json_t **ret_items, char ret_next_key[64], char ret_next_id[64],
                               struct gd_error *reterr)
 {
-        char lim[16];
-        gd_db_limit_plus_one(limit, lim);
-        const char *params[] = {after_key, after_id, lim};
-        PGresult *r = NULL;
-        enum gd_err e = gd_db_exec(c, GD_STMT_APIKEY_LIST, params, &r, reterr);
-        if (e != GD_OK)
-                return e;
-        return gd_db_page(r, limit, key_from_row, 6, 0, ret_items, ret_next_key, ret_next_id, reterr);
+        return gd_db_list(c, GD_STMT_APIKEY_LIST, after_key, after_id, limit, key_from_row, 6, 0, ret_items,
+                          ret_next_key, ret_next_id, reterr);
 }
 
 enum gd_err gd_db_apikey_revoke(struct gd_conn *c, const char *id, struct gd_error *reterr)

@@ -319,6 +319,11 @@ const char *gd_db_last_constraint(struct gd_conn *c)
         return c->constraint;
 }
 
+int gd_conn_backend_pid(struct gd_conn *c)
+{
+        return c->pg && PQstatus(c->pg) == CONNECTION_OK ? PQbackendPID(c->pg) : 0;
+}
+
 enum gd_err gd_db_begin(struct gd_conn *c, struct gd_error *reterr)
 {
         enum gd_err e = gd_conn_ensure(c, reterr);

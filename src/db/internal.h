@@ -63,6 +63,23 @@ enum gd_stmt {
         GD_STMT_APIKEY_LIST,
         GD_STMT_APIKEY_REVOKE,
         GD_STMT_APIKEY_COUNT_ACTIVE,
+        GD_STMT_PURGE_LOCK,
+        GD_STMT_PURGE_UNLOCK,
+        GD_STMT_PURGE_CLOCK,
+        GD_STMT_PURGE_RUN_RUNNING,
+        GD_STMT_PURGE_RUN_ABANDON,
+        GD_STMT_PURGE_RUN_INSERT,
+        GD_STMT_PURGE_CANDIDATES,
+        GD_STMT_PURGE_CANDIDATES_DRY,
+        GD_STMT_PURGE_SOFT,
+        GD_STMT_PURGE_RUN_GRACE,
+        GD_STMT_PURGE_EXPIRED,
+        GD_STMT_PURGE_EXPIRED_DRY,
+        GD_STMT_PURGE_ERASE,
+        GD_STMT_PURGE_RUN_PROGRESS,
+        GD_STMT_PURGE_RUN_FINISH,
+        GD_STMT_PURGE_RUN_GET,
+        GD_STMT_PURGE_RUN_LIST,
         _GD_STMT_MAX,
 };
 
@@ -106,6 +123,11 @@ typedef json_t *(*gd_row_to_json)(const PGresult *r, int row);
 enum gd_err gd_db_page(PGresult *r, int limit, gd_row_to_json row_to_json, int key_col, int id_col,
                        json_t **ret_items, char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr);
 
+/* One page of a list statement whose parameters are (cursor key, cursor id, limit + 1). */
+enum gd_err gd_db_list(struct gd_conn *c, enum gd_stmt stmt, const char *after_key, const char *after_id, int limit,
+                       gd_row_to_json row_to_json, int key_col, int id_col, json_t **ret_items,
+                       char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr);
+
 /* Rows whose first column is an item's JSON text (made by the SQL representation functions). */
 json_t *gd_db_json_column(const PGresult *r, int row);
 
@@ -114,5 +136,9 @@ void gd_db_limit_plus_one(int limit, char out[16]);
 
 /* Name of the constraint a 23xxx error was about ("" if none). */
 const char *gd_db_last_constraint(struct gd_conn *c);
+
+/* The server process of the session (0 when not connected): a session lock such as the purge's is
+ * held only as long as this stays the same, since a reconnect starts a new session. */
+int gd_conn_backend_pid(struct gd_conn *c);
 
 #endif

@@ -33,6 +33,20 @@ enum gd_err gd_db_page(PGresult *r, int limit, gd_row_to_json row_to_json, int k
         return GD_OK;
 }
 
+enum gd_err gd_db_list(struct gd_conn *c, enum gd_stmt stmt, const char *after_key, const char *after_id, int limit,
+                       gd_row_to_json row_to_json, int key_col, int id_col, json_t **ret_items,
+                       char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr)
+{
+        char lim[16];
+        gd_db_limit_plus_one(limit, lim);
+        const char *params[] = {after_key, after_id, lim};
+        PGresult *r = NULL;
+        enum gd_err e = gd_db_exec(c, stmt, params, &r, reterr);
+        if (e != GD_OK)
+                return e;
+        return gd_db_page(r, limit, row_to_json, key_col, id_col, ret_items, ret_next_key, ret_next_id, reterr);
+}
+
 json_t *gd_db_json_column(const PGresult *r, int row)
 {
         return json_loads(PQgetvalue(r, row, 0), 0, NULL);

@@ -156,6 +156,32 @@
         "received_at timestamptz, stay_id uuid, category text, severity text, description text, status text, " \
         "resolution text, compensation_amount numeric, compensation_currency text, feedback_score int"
 
+/* Instants as the purge passes them: microseconds since the Unix epoch, both ways. */
+#define EPOCH_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+#define FROM_EPOCH_US(param) "(timestamptz 'epoch' + " param "::bigint * interval '1 microsecond')"
+
+/* A keyset that starts before everything when its parameters are NULL, so that the range stays
+ * an index condition in the generic plan ("$2 IS NULL OR ..." would turn it into a filter and
+ * make every batch rescan the rows of the ones before). */
+#define AFTER_KEYSET(cols)                                                                                  \
+        " AND (" cols ") > (coalesce(" FROM_EPOCH_US("$2") ", '-infinity'),"                                \
+        " coalesce($3::uuid, '00000000-0000-0000-0000-000000000000'))"
+
+/* Facts for the policy (domain/purge.c): id, last activity, legal hold, vip_code, open stays and
+ * complaints. */
+#define PURGE_CANDIDATES(lock)                                                                              \
+        "SELECT s.guest_id::text, " EPOCH_US("s.last_activity_at") "::text, g.legal_hold,"                  \
+        " g.vip_code IS NOT NULL, s.open_stays, s.open_complaints"                                          \
+        " FROM guest_stats s JOIN guest g ON g.id = s.guest_id"                                             \
+        " WHERE s.last_activity_at < " FROM_EPOCH_US("$1") " AND g.deleted_at IS NULL"                       \
+        AFTER_KEYSET("s.last_activity_at, s.guest_id")                                                      \
+        " ORDER BY s.last_activity_at, s.guest_id LIMIT $4::int" lock
+
+#define PURGE_EXPIRED(lock)                                                                                 \
+        "SELECT g.id::text, " EPOCH_US("g.deleted_at") "::text, g.legal_hold FROM guest g"                  \
+        " WHERE g.deleted_at < " FROM_EPOCH_US("$1") AFTER_KEYSET("g.deleted_at, g.id")                      \
+        " ORDER BY g.deleted_at, g.id LIMIT $4::int" lock
+
 const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
         [GD_STMT_GUEST_INSERT] = {"guest_insert",
                 "WITH doc AS (SELECT $1::jsonb AS d),"
@@ -306,12 +332,14 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "SELECT version, deleted_at IS NOT NULL FROM guest WHERE id = $1::uuid", 1},
 
         [GD_STMT_GUEST_SOFT_DELETE] = {"guest_soft_delete",
-                "UPDATE guest SET deleted_at = now(), version = version + 1, updated_at = now()"
+                "UPDATE guest SET deleted_at = now(), deleted_reason = 'request', version = version + 1,"
+                " updated_at = now()"
                 " WHERE id = $1::uuid AND deleted_at IS NULL AND ($2::int IS NULL OR version = $2::int)"
                 " RETURNING version", 2},
 
         [GD_STMT_GUEST_RESTORE] = {"guest_restore",
-                "UPDATE guest g SET deleted_at = NULL, version = version + 1, updated_at = now()"
+                "UPDATE guest g SET deleted_at = NULL, deleted_reason = NULL, purge_run_id = NULL,"
+                " version = version + 1, updated_at = now()"
                 " WHERE g.id = $1::uuid AND g.deleted_at IS NOT NULL"
                 " RETURNING " GUEST_COLUMNS("g") ", " GUEST_REFS("g"), 1},
 
@@ -355,4 +383,72 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "UPDATE api_key SET revoked_at = now() WHERE id = $1::uuid AND revoked_at IS NULL RETURNING id", 1},
         [GD_STMT_APIKEY_COUNT_ACTIVE] = {"apikey_count_active",
                 "SELECT count(*)::text FROM api_key WHERE role = $1 AND revoked_at IS NULL", 1},
+
+        /* ---- the purge (db/purge.c). Instants travel as microseconds since the epoch. ---- */
+
+        /* held by the run's session from start to end: the key is the bytes "guestdpg" */
+        [GD_STMT_PURGE_LOCK] = {"purge_lock", "SELECT pg_try_advisory_lock(x'6775657374647067'::bigint)", 0},
+        [GD_STMT_PURGE_UNLOCK] = {"purge_unlock", "SELECT pg_advisory_unlock(x'6775657374647067'::bigint)", 0},
+        /* the database's clock, which also stamps deleted_at: cut-offs never meet another clock */
+        [GD_STMT_PURGE_CLOCK] = {"purge_clock",
+                "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint::text", 0},
+        [GD_STMT_PURGE_RUN_RUNNING] = {"purge_run_running",
+                "SELECT id::text FROM purge_run WHERE status = 'running' ORDER BY started_at DESC LIMIT 1", 0},
+        /* only the holder of the lock runs this: a run still 'running' then has lost its session */
+        [GD_STMT_PURGE_RUN_ABANDON] = {"purge_run_abandon",
+                "UPDATE purge_run SET status = 'failed', finished_at = clock_timestamp(),"
+                " error = 'abandoned: its process or database session ended before it finished'"
+                " WHERE status = 'running' RETURNING id::text", 0},
+        /* $1 dry_run, $2 started_by, $3 inactive_days, $4 grace_days, $5 batch_size, $6 include_vip,
+         * $7 limit, $8 cutoff, $9 started_at */
+        [GD_STMT_PURGE_RUN_INSERT] = {"purge_run_insert",
+                "INSERT INTO purge_run (dry_run, started_by, inactive_days, grace_days, batch_size, include_vip,"
+                " run_limit, cutoff, started_at) VALUES ($1::boolean, $2, $3::int, $4::int, $5::int, $6::boolean,"
+                " $7::int, " FROM_EPOCH_US("$8") ", " FROM_EPOCH_US("$9") ") RETURNING id::text", 9},
+        /*
+         * The next batch of stale live guests after the keyset ($2, $3; NULL for the first): $1 cut-off,
+         * $4 batch size. One index range (guest_stats_last_activity), no history read. The guest and
+         * its statistics are locked, so a history write either committed before (and its fresh
+         * last_activity_at is re-checked here) or waits for the batch; rows a writer holds are skipped.
+         */
+        [GD_STMT_PURGE_CANDIDATES] = {"purge_candidates", PURGE_CANDIDATES(" FOR UPDATE OF g, s SKIP LOCKED"), 4},
+        /* a dry run takes no locks: it changes nothing, so it must not make a writer wait */
+        [GD_STMT_PURGE_CANDIDATES_DRY] = {"purge_candidates_dry", PURGE_CANDIDATES(""), 4},
+        /* $1 the ids (a JSON array), $2 the run. Nothing else of the guest changes, not even its
+         * version: a restore brings it back exactly as it was. */
+        [GD_STMT_PURGE_SOFT] = {"purge_soft",
+                "UPDATE guest g SET deleted_at = now(), deleted_reason = 'purge', purge_run_id = $2::uuid"
+                " FROM jsonb_array_elements_text($1::jsonb) AS u(id)"
+                " WHERE g.id = u.id::uuid AND g.deleted_at IS NULL", 2},
+        [GD_STMT_PURGE_RUN_GRACE] = {"purge_run_grace",
+                "UPDATE purge_run SET grace_cutoff = " FROM_EPOCH_US("$2") " WHERE id = $1::uuid", 2},
+        /* deleted guests (by request or purge) deleted before the grace cut-off $1, after the keyset */
+        [GD_STMT_PURGE_EXPIRED] = {"purge_expired", PURGE_EXPIRED(" FOR UPDATE SKIP LOCKED"), 4},
+        [GD_STMT_PURGE_EXPIRED_DRY] = {"purge_expired_dry", PURGE_EXPIRED(""), 4},
+        /* every section and derived row goes with the guest (ON DELETE CASCADE); a tombstone stays */
+        [GD_STMT_PURGE_ERASE] = {"purge_erase",
+                "WITH gone AS (DELETE FROM guest g USING jsonb_array_elements_text($1::jsonb) AS u(id)"
+                "   WHERE g.id = u.id::uuid AND g.deleted_at IS NOT NULL"
+                "   RETURNING g.id, g.deleted_at, g.deleted_reason, g.purge_run_id)"
+                " INSERT INTO guest_tombstone (guest_id, deleted_at, reason, soft_purge_run_id, hard_deleted_at, run_id)"
+                " SELECT id, deleted_at, deleted_reason, purge_run_id, now(), $2::uuid FROM gone", 2},
+        /* in the batch's transaction: the counts of a run are what its committed batches did */
+        [GD_STMT_PURGE_RUN_PROGRESS] = {"purge_run_progress",
+                "UPDATE purge_run SET candidates = candidates + $2::bigint, soft_purged = soft_purged + $3::bigint,"
+                " expired = expired + $4::bigint, hard_deleted = hard_deleted + $5::bigint,"
+                " skipped_legal_hold = skipped_legal_hold + $6::bigint, skipped_vip = skipped_vip + $7::bigint,"
+                " skipped_open_stay = skipped_open_stay + $8::bigint,"
+                " skipped_open_complaint = skipped_open_complaint + $9::bigint, batches = batches + 1"
+                " WHERE id = $1::uuid", 9},
+        /* $2 'done' or 'failed', $3 the sample (dry runs), $4 why it failed */
+        [GD_STMT_PURGE_RUN_FINISH] = {"purge_run_finish",
+                "UPDATE purge_run r SET status = $2, finished_at = clock_timestamp(), sample = $3::jsonb, error = $4"
+                " WHERE r.id = $1::uuid RETURNING purge_run_json(r)::text", 4},
+        [GD_STMT_PURGE_RUN_GET] = {"purge_run_get",
+                "SELECT purge_run_json(r)::text FROM purge_run r WHERE r.id = $1::uuid", 1},
+        /* newest first: $1/$2 cursor (started_at, id), $3 limit */
+        [GD_STMT_PURGE_RUN_LIST] = {"purge_run_list",
+                "SELECT purge_run_json(r)::text, " EPOCH_US("r.started_at") "::text, r.id::text FROM purge_run r"
+                " WHERE $1::bigint IS NULL OR (r.started_at, r.id) < (" FROM_EPOCH_US("$1") ", $2::uuid)"
+                " ORDER BY r.started_at DESC, r.id DESC LIMIT $3::int", 3},
 };

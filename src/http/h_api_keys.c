@@ -22,34 +22,13 @@ GD_HANDLER(gd_h_api_key_create)
                 return e;
         json_object_set_new(row, "key", json_string(key));
         memset(key, 0, sizeof(key));
-        snprintf(reply->location, sizeof(reply->location), "/v1/api-keys/%s",
-                 json_string_value(json_object_get(row, "id")));
-        reply->status = 201;
-        reply->body = row;
+        gd_reply_created(reply, "/v1/api-keys", "id", row);
         return GD_OK;
 }
 
-static const char *const list_params[] = {"limit", "cursor", NULL};
-
 GD_HANDLER(gd_h_api_key_list)
 {
-        int limit;
-        struct gd_cursor cursor;
-        enum gd_err e = gd_query_check_names(req, list_params, reterr);
-        if (e == GD_OK)
-                e = gd_query_limit(req, &limit, reterr);
-        if (e == GD_OK)
-                e = gd_query_cursor(req, "k", /* integer_key= */ true, &cursor, reterr);
-        if (e != GD_OK)
-                return e;
-        json_t *items = NULL;
-        char next_key[64], next_id[64];
-        e = gd_db_apikey_list(req->db, cursor.n ? cursor.fields[1] : NULL, cursor.n ? cursor.fields[2] : NULL, limit,
-                              &items, next_key, next_id, reterr);
-        if (e != GD_OK)
-                return e;
-        reply->body = gd_page_new(items, "k", next_key, next_id);
-        return reply->body ? GD_OK : gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        return gd_reply_list(req, reply, "k", gd_db_apikey_list, reterr);
 }
 
 GD_HANDLER(gd_h_api_key_revoke)

@@ -22,6 +22,10 @@ GD_HANDLER(gd_h_section_delete);
 
 GD_HANDLER(gd_h_report_complaints);
 
+GD_HANDLER(gd_h_purge_run_create);
+GD_HANDLER(gd_h_purge_run_get);
+GD_HANDLER(gd_h_purge_run_list);
+
 GD_HANDLER(gd_h_loyalty_get);
 GD_HANDLER(gd_h_loyalty_config_get);
 GD_HANDLER(gd_h_loyalty_config_put);

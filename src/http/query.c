@@ -90,6 +90,29 @@ enum gd_err gd_query_cursor(struct gd_req *req, const char *kind, bool integer_k
         return GD_OK;
 }
 
+enum gd_err gd_reply_list(struct gd_req *req, struct gd_reply *reply, const char *kind, gd_list_fn list,
+                          struct gd_error *reterr)
+{
+        static const char *const names[] = {"limit", "cursor", NULL};
+        int limit;
+        struct gd_cursor cursor;
+        enum gd_err e = gd_query_check_names(req, names, reterr);
+        if (e == GD_OK)
+                e = gd_query_limit(req, &limit, reterr);
+        if (e == GD_OK)
+                e = gd_query_cursor(req, kind, /* integer_key= */ true, &cursor, reterr);
+        if (e != GD_OK)
+                return e;
+        json_t *items = NULL;
+        char next_key[64], next_id[64];
+        e = list(req->db, cursor.n ? cursor.fields[1] : NULL, cursor.n ? cursor.fields[2] : NULL, limit, &items,
+                 next_key, next_id, reterr);
+        if (e != GD_OK)
+                return e;
+        reply->body = gd_page_new(items, kind, next_key, next_id);
+        return reply->body ? GD_OK : gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+}
+
 json_t *gd_page_new(json_t *items, const char *kind, const char *next_key, const char *next_id)
 {
         json_t *next = json_null();

@@ -89,6 +89,14 @@ void gd_reply_set_etag(struct gd_reply *reply, long version)
         snprintf(reply->etag, sizeof(reply->etag), "\"%ld\"", version);
 }
 
+void gd_reply_created(struct gd_reply *reply, const char *collection, const char *id_member, json_t *body_new)
+{
+        const char *id = json_string_value(json_object_get(body_new, id_member));
+        snprintf(reply->location, sizeof(reply->location), "%s/%s", collection, id ? id : "");
+        reply->status = 201;
+        reply->body = body_new;
+}
+
 bool gd_if_match_allows(struct gd_req *req, long version, bool *ret_present)
 {
         const char *h = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);

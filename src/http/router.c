@@ -44,6 +44,11 @@ const struct gd_route gd_routes[] = {
 
         {"GET", "/v1/reports/complaints", gd_h_report_complaints, ROLE(OPS), GD_BODY_NONE, true, 0},
 
+        /* a run opens a session of its own: it must not hold a pooled one for its whole length */
+        {"POST", "/v1/purge-runs", gd_h_purge_run_create, ROLE(OPS), GD_BODY_JSON, false, 0},
+        {"GET", "/v1/purge-runs", gd_h_purge_run_list, ROLE(OPS), GD_BODY_NONE, true, 0},
+        {"GET", "/v1/purge-runs/{id}", gd_h_purge_run_get, ROLE(OPS), GD_BODY_NONE, true, 0},
+
         {"POST", "/v1/api-keys", gd_h_api_key_create, ROLE(ADMIN), GD_BODY_JSON, true, 0},
         {"GET", "/v1/api-keys", gd_h_api_key_list, ROLE(ADMIN), GD_BODY_NONE, true, 0},
         {"DELETE", "/v1/api-keys/{id}", gd_h_api_key_revoke, ROLE(ADMIN), GD_BODY_NONE, true, 0},

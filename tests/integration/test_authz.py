@@ -98,6 +98,17 @@ def b_put_loyalty_config(ctx):
     return "/v1/loyalty/config", r.json()
 
 
+# purge (issue 5): dry runs only, since this database is shared with every other test
+def b_post_purge_run(ctx):
+    return "/v1/purge-runs", {"dry_run": True}
+
+
+def b_get_purge_run(ctx):
+    r = ctx["api"]("POST", "/v1/purge-runs", key="ops", body={"dry_run": True})
+    assert r.status == 201, f"setup: dry purge run failed: {r!r}"
+    return f"/v1/purge-runs/{r.json()['run_id']}", None
+
+
 SECTION_PATCHES = {"stays": {"room_number": "12"}, "consumptions": {"covers": 2}, "preferences": {"value": "v2"},
                    "special-dates": {"label": "authz"}, "complaints": {"status": "in_progress"}}
 
@@ -122,6 +133,9 @@ BUILDERS = {
     ("POST", "/v1/loyalty/rescore"): b_static("/v1/loyalty/rescore"),
     ("GET", "/v1/vip"): b_static("/v1/vip?limit=5"),
     ("GET", "/v1/special-dates"): b_static("/v1/special-dates?limit=5"),
+    ("POST", "/v1/purge-runs"): b_post_purge_run,
+    ("GET", "/v1/purge-runs"): b_static("/v1/purge-runs?limit=5"),
+    ("GET", "/v1/purge-runs/{}"): b_get_purge_run,
 }
 for _section in gd_dossier.SECTIONS:
     BUILDERS[("POST", f"/v1/guests/{{}}/{_section}")] = b_section_collection(_section, True)
