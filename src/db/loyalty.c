@@ -103,6 +103,8 @@ static bool next_range(struct rescore_worker *w, char after[40], char upto[40])
                 const char *params[] = {run->after[0] ? run->after : NULL, run->batch_size, run->why};
                 PGresult *r = NULL;
                 e = gd_db_exec(w->conn, GD_STMT_RESCORE_BATCH_END, params, &r, &err);
+                if (e == GD_OK) /* also when there is no guest at all */
+                        run->sum.formula_version = atoi(PQgetvalue(r, 0, 1));
                 if (e == GD_OK && PQgetisnull(r, 0, 0)) {
                         run->done = true;
                 } else if (e == GD_OK) {
@@ -139,7 +141,6 @@ static void *rescore_worker_main(void *arg)
                 run->sum.batches += guests > 0;
                 run->sum.moved_up += strtol(PQgetvalue(r, 0, 1), NULL, 10);
                 run->sum.moved_down += strtol(PQgetvalue(r, 0, 2), NULL, 10);
-                run->sum.formula_version = atoi(PQgetvalue(r, 0, 3));
                 pthread_mutex_unlock(&run->lock);
                 PQclear(r);
         }

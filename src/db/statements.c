@@ -277,10 +277,10 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "UPDATE settings SET base_currency = $1, fx_rates = $2::jsonb, loyalty = $3::jsonb,"
                 " formula_version = formula_version + 1, updated_at = now() RETURNING formula_version", 3},
         /* one transaction per batch: front-desk writes wait for one batch at most */
-        [GD_STMT_RESCORE_BATCH_END] = {"rescore_batch_end", "SELECT rescore_batch_end($1::uuid, $2::int, $3)::text", 3},
+        [GD_STMT_RESCORE_BATCH_END] = {"rescore_batch_end",
+                "SELECT rescore_batch_end($1::uuid, $2::int, $3)::text, (SELECT formula_version FROM settings)", 3},
         [GD_STMT_RESCORE_BATCH] = {"rescore_batch",
-                "SELECT guests, moved_up, moved_down, (SELECT formula_version FROM settings)"
-                " FROM rescore_batch($1::uuid, $2::uuid, $3)", 3},
+                "SELECT guests, moved_up, moved_down FROM rescore_batch($1::uuid, $2::uuid, $3)", 3},
 
         /*
          * VIP list, best first: $1 min_tier, $2 min_score, $3 nationality, $4 consent,

@@ -899,8 +899,10 @@ def hold_export(server, query):
     return s
 
 
-def test_csv_at_most_four_exports_and_slots_come_back(api, server, bulk, db):
-    query = urllib.parse.urlencode({"nationality": bulk["nat"]})
+def test_csv_at_most_four_exports_and_slots_come_back(api, server, fat, db):
+    # the fat list: about 10 MB of CSV, more than the socket buffers hold, so a client that stops
+    # reading keeps its export (and database session) open
+    query = urllib.parse.urlencode({"nationality": fat["nat"]})
     since = db.scalar("SELECT now()::text")
     held = []
     try:
@@ -912,8 +914,8 @@ def test_csv_at_most_four_exports_and_slots_come_back(api, server, bulk, db):
         if new_sessions(db, since) < 4:
             pytest.skip("the four downloads finished into socket buffers: cannot hold four exports open")
         # JSON pages are not exports: they still work while four exports run
-        assert page(api, nationality=bulk["nat"], limit=1)["items"]
-        r = api("GET", url(nationality=bulk["nat"]), key="marketing", headers={"Accept": "text/csv"})
+        assert page(api, nationality=fat["nat"], limit=1)["items"]
+        r = api("GET", url(nationality=fat["nat"]), key="marketing", headers={"Accept": "text/csv"})
         h.assert_problem(r, 503, "unavailable")
         assert r.headers.get("Retry-After"), "a 503 needs Retry-After"
         holding = new_sessions(db, since)
@@ -927,13 +929,13 @@ def test_csv_at_most_four_exports_and_slots_come_back(api, server, bulk, db):
     assert new_sessions(db, since) <= holding - 4, "the sessions of aborted exports were left open"
     # ... and their slots: a download works again
     while True:
-        r = api("GET", url(nationality=bulk["nat"]), key="marketing", headers={"Accept": "text/csv"}, timeout=60)
+        r = api("GET", url(nationality=fat["nat"]), key="marketing", headers={"Accept": "text/csv"}, timeout=60)
         if r.status == 200 or time.monotonic() > deadline:
             break
         time.sleep(0.1)
     assert r.status == 200, f"after the clients went away the export slots did not come back: {r!r}"
     _, rows = parse_csv(r)
-    assert len(rows) == bulk["count"]
+    assert len(rows) == fat["count"]
 
 
 FAT = 20000
