@@ -38,6 +38,8 @@ static enum gd_err first_call_checks(struct gd_req *req)
         if (e == GD_OK)
                 e = gd_auth_check(req, &req->err);
         if (e == GD_OK)
+                e = gd_idempotency_check_header(req, &req->err);
+        if (e == GD_OK)
                 e = gd_body_precheck(req, &req->err);
         return e;
 }
@@ -49,7 +51,7 @@ static enum MHD_Result dispatch(struct gd_req *req)
         if (e == GD_OK && req->route->needs_db)
                 e = gd_pool_acquire(req->app->pool, &req->db, &req->err);
         if (e == GD_OK)
-                e = req->route->handler(req, &reply, &req->err);
+                e = gd_request_run(req, &reply, &req->err);
         if (req->db) {
                 gd_pool_release(req->app->pool, req->db);
                 req->db = NULL;

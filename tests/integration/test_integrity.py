@@ -1,0 +1,273 @@
+"""Integrity under retries and races (issue 6): the request transaction retried on serialization
+failures and deadlocks, Idempotency-Key on POST, If-None-Match on GET, If-Match under a race."""
+
+import concurrent.futures
+import time
+
+import gd_dossier as d
+import gd_helpers as h
+
+
+def parallel(n, fn):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(lambda i: fn(i), range(n)))
+
+
+# ---------------------------------------------------------------- retried transactions
+
+
+class FailingInserts:
+    """A trigger that fails the first `n` inserts of guests named `name` with SQLSTATE `code`.
+
+    The count lives in a sequence, which a rollback does not undo, so each attempt sees the next
+    number: the way a real serialization failure or deadlock goes away when the transaction runs
+    again."""
+
+    def __init__(self, db, code, n):
+        self.db, self.code, self.n = db, code, n
+        self.name = "Probe" + h.tok(8).capitalize()
+        self.seq = "probe_" + h.tok(8).lower()
+
+    def __enter__(self):
+        self.db.rows(f"""
+            CREATE SEQUENCE {self.seq};
+            CREATE FUNCTION {self.seq}_fail() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF nextval('{self.seq}') <= {self.n} THEN
+                    RAISE EXCEPTION 'forced failure' USING ERRCODE = '{self.code}';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER {self.seq}_fail BEFORE INSERT ON guest FOR EACH ROW
+                WHEN (NEW.family_name = '{self.name}') EXECUTE FUNCTION {self.seq}_fail();""")
+        return self
+
+    def attempts(self):
+        return int(self.db.scalar(f"SELECT last_value FROM {self.seq}"))
+
+    def __exit__(self, *exc):
+        self.db.rows(f"DROP TRIGGER {self.seq}_fail ON guest; DROP FUNCTION {self.seq}_fail(); "
+                     f"DROP SEQUENCE {self.seq}")
+
+
+def guests_named(db, name):
+    return int(db.scalar(f"SELECT count(*) FROM guest WHERE family_name = '{name}'"))
+
+
+def test_serialization_failure_and_deadlock_are_retried(api, db):
+    for code in ("40001", "40P01"):
+        with FailingInserts(db, code, 2) as probe:
+            r = api("POST", "/v1/guests", key="frontdesk", body={"family_name": probe.name})
+            assert r.status == 201, (code, r)
+            assert probe.attempts() == 3
+            assert guests_named(db, probe.name) == 1
+
+
+def test_retries_are_bounded_and_then_503(api, db):
+    with FailingInserts(db, "40001", 10) as probe:
+        with db.unchanged():
+            r = api("POST", "/v1/guests", key="frontdesk", body={"family_name": probe.name})
+            h.assert_problem(r, 503, "unavailable")
+            assert r.headers.get("Retry-After") == "1"
+        assert probe.attempts() == 3
+
+
+def test_a_failure_that_is_not_transient_is_not_retried(api, db):
+    with FailingInserts(db, "23505", 10) as probe:
+        with db.unchanged():
+            r = api("POST", "/v1/guests", key="frontdesk", body={"family_name": probe.name})
+            h.assert_problem(r, 409, "conflict")
+        assert probe.attempts() == 1
+
+
+def test_writes_name_their_actor(api, db):
+    """The transaction carries the API key's name for the triggers (guestd.actor)."""
+    seq = "actor_" + h.tok(8).lower()
+    name = "Actor" + h.tok(8).capitalize()
+    db.rows(f"""
+        CREATE TABLE {seq} (actor text, request_id text);
+        CREATE FUNCTION {seq}_f() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO {seq} VALUES (current_setting('guestd.actor', true),
+                                      current_setting('guestd.request_id', true));
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER {seq}_t AFTER INSERT ON guest FOR EACH ROW
+            WHEN (NEW.family_name = '{name}') EXECUTE FUNCTION {seq}_f();""")
+    try:
+        r = api("POST", "/v1/guests", key="frontdesk", body={"family_name": name})
+        assert r.status == 201, r
+        assert db.rows(f"SELECT actor, request_id FROM {seq}") == [("test-frontdesk", r.headers["X-Request-Id"])]
+    finally:
+        db.rows(f"DROP TRIGGER {seq}_t ON guest; DROP FUNCTION {seq}_f(); DROP TABLE {seq}")
+
+
+# ---------------------------------------------------------------- Idempotency-Key
+
+
+def keyed(api, path, body, ikey, key="frontdesk", patient=True):
+    """POST with an Idempotency-Key; waits out 409 "still in progress" like a client honouring Retry-After."""
+    for _ in range(200):
+        r = api("POST", path, key=key, body=body, headers={"Idempotency-Key": ikey})
+        if not (patient and r.status == 409):
+            return r
+        h.assert_problem(r, 409, "conflict")
+        assert r.headers.get("Retry-After") == "1", r
+        time.sleep(0.05)
+    raise AssertionError(f"still 409 after retries: {r!r}")
+
+
+def stored_keys(db, ikey):
+    return int(db.scalar(f"SELECT count(*) FROM idempotency_key WHERE key = '{ikey}'"))
+
+
+def test_twenty_parallel_identical_posts_create_one_guest(api, db):
+    ikey = "k-" + h.tok(16)
+    name = "Idem" + h.tok(8).capitalize()
+    answers = parallel(20, lambda i: keyed(api, "/v1/guests", {"family_name": name}, ikey))
+    assert [r.status for r in answers] == [201] * 20, answers
+    assert len({r.body for r in answers}) == 1
+    assert len({r.headers.get("Location") for r in answers}) == 1
+    assert len({r.headers.get("ETag") for r in answers}) == 1
+    replayed = [r.headers.get("Idempotent-Replayed") for r in answers]
+    assert replayed.count(None) == 1 and replayed.count("true") == 19, replayed
+    assert guests_named(db, name) == 1
+    assert stored_keys(db, ikey) == 1
+
+
+def test_replay_of_a_guest_post_answers_the_first_answer(api, db):
+    ikey = "k-" + h.tok(16)
+    body = {"family_name": "Idem" + h.tok(8).capitalize(), "email": h.tok(6) + "@example.com"}
+    first = keyed(api, "/v1/guests", body, ikey)
+    assert first.status == 201 and first.headers.get("Idempotent-Replayed") is None
+    with db.unchanged():
+        again = keyed(api, "/v1/guests", body, ikey)
+    assert again.status == 201
+    assert again.json() == first.json()
+    assert again.headers.get("Location") == first.headers.get("Location")
+    assert again.headers.get("ETag") == first.headers.get("ETag")
+    assert again.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_replay_of_a_section_post(api, db, make_guest):
+    g = make_guest()
+    ikey = "k-" + h.tok(16)
+    body = d.minimal("preferences")
+    path = d.path(g["id"], "preferences")
+    first = keyed(api, path, body, ikey)
+    assert first.status == 201, first
+    with db.unchanged():
+        again = keyed(api, path, body, ikey)
+    assert again.status == 201 and again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert len(d.list_all(api, g["id"], "preferences")) == 1
+
+
+def test_same_key_with_another_request_is_422_and_stores_nothing(api, db, make_guest):
+    ikey = "k-" + h.tok(16)
+    first = keyed(api, "/v1/guests", {"family_name": "Idem" + h.tok(6).capitalize()}, ikey)
+    assert first.status == 201
+    with db.unchanged():
+        r = keyed(api, "/v1/guests", {"family_name": "Other" + h.tok(6).capitalize()}, ikey)
+        h.assert_problem(r, 422, "invalid-field", fields=["Idempotency-Key"])
+    # another route is another request too
+    g = make_guest()
+    with db.unchanged():
+        r = keyed(api, d.path(g["id"], "preferences"), d.minimal("preferences"), ikey)
+        h.assert_problem(r, 422, "invalid-field", fields=["Idempotency-Key"])
+
+
+def test_malformed_keys_are_400_and_store_nothing(api, db):
+    for bad in ("", "a b", "x" * 256, "caf\u00e9", "tab\tin"):
+        with db.unchanged():
+            r = api("POST", "/v1/guests", key="frontdesk", body={"family_name": "Bad"},
+                    headers={"Idempotency-Key": bad})
+            h.assert_problem(r, 400, "bad-request", fields=["Idempotency-Key"])
+    r = keyed(api, "/v1/guests", {"family_name": "Long" + h.tok(4)}, "x" * 255)
+    assert r.status in (201, 422), r  # 255 characters are allowed (422 if an earlier run used it)
+
+
+def test_requests_refused_before_or_during_execution_store_nothing(api, db):
+    ikey = "k-" + h.tok(16)
+    with db.unchanged():
+        r = api("POST", "/v1/guests", key="marketing", body={"family_name": "X"}, headers={"Idempotency-Key": ikey})
+        h.assert_problem(r, 403)
+        r = api("POST", "/v1/guests", key="frontdesk", body={"family_name": ""}, headers={"Idempotency-Key": ikey})
+        h.assert_problem(r, 422)
+        r = api("POST", d.path("00000000-0000-4000-8000-000000000000", "preferences"), key="frontdesk",
+                body=d.minimal("preferences"), headers={"Idempotency-Key": ikey})
+        h.assert_problem(r, 404)
+    # nothing was kept, so the key is still free for a request that succeeds
+    assert keyed(api, "/v1/guests", {"family_name": "Free" + h.tok(6)}, ikey).status == 201
+
+
+def test_keys_belong_to_one_api_key(api, db):
+    ikey = "k-" + h.tok(16)
+    a = keyed(api, "/v1/guests", {"family_name": "Mine" + h.tok(6)}, ikey, key="frontdesk")
+    b = keyed(api, "/v1/guests", {"family_name": "Yours" + h.tok(6)}, ikey, key="admin")
+    assert a.status == 201 and b.status == 201, (a, b)
+    assert a.json()["id"] != b.json()["id"]
+    assert b.headers.get("Idempotent-Replayed") is None
+    assert stored_keys(db, ikey) == 2
+
+
+def test_a_new_api_key_is_not_replayed_with_its_secret(api, db):
+    ikey = "k-" + h.tok(16)
+    body = {"name": "idem-" + h.tok(6), "role": "ops"}
+    first = keyed(api, "/v1/api-keys", body, ikey, key="admin")
+    assert first.status == 201 and first.json()["key"].startswith("gdk_")
+    assert db.scalar(f"SELECT body IS NULL FROM idempotency_key WHERE key = '{ikey}'") == "t"
+    with db.unchanged():
+        again = api("POST", "/v1/api-keys", key="admin", body=body, headers={"Idempotency-Key": ikey})
+        p = h.assert_problem(again, 409, "conflict")
+    assert first.headers["Location"] in p["detail"]
+    assert first.json()["key"] not in again.body.decode()
+    api("DELETE", first.headers["Location"], key="admin")
+
+
+def test_keys_expire_after_their_lifetime(api, db):
+    ikey = "k-" + h.tok(16)
+    body = {"family_name": "Expiring" + h.tok(6)}
+    first = keyed(api, "/v1/guests", body, ikey)
+    old = "k-" + h.tok(16)
+    assert keyed(api, "/v1/guests", {"family_name": "Old" + h.tok(6)}, old).status == 201
+    db.rows(f"UPDATE idempotency_key SET created_at = now() - interval '25 hours' WHERE key IN ('{ikey}', '{old}')")
+    # past 24 h the key is free again: the same request is executed again, not replayed
+    again = keyed(api, "/v1/guests", body, ikey)
+    assert again.status == 201 and again.headers.get("Idempotent-Replayed") is None
+    assert again.json()["id"] != first.json()["id"]
+    # and keyed writes expire old answers as they go
+    assert stored_keys(db, old) == 0
+    assert stored_keys(db, ikey) == 1
+
+
+# ---------------------------------------------------------------- conditional requests
+
+
+def test_if_none_match_on_a_guest_and_a_section_item(api, make_guest):
+    g = make_guest()
+    item = d.create(api, g["id"], "preferences")
+    for path in (f"/v1/guests/{g['id']}", d.path(g["id"], "preferences", item["id"])):
+        r = api("GET", path, key="frontdesk")
+        etag = r.headers["ETag"]
+        for header in (etag, "W/" + etag, '"999", ' + etag, "*"):
+            nm = api("GET", path, key="frontdesk", headers={"If-None-Match": header})
+            assert nm.status == 304 and nm.body == b"", (header, nm)
+            assert nm.headers.get("ETag") == etag
+        other = api("GET", path, key="frontdesk", headers={"If-None-Match": '"999"'})
+        assert other.status == 200 and other.json() == r.json()
+
+
+def test_twenty_parallel_patches_with_one_etag_one_wins(api, make_guest, db):
+    g = make_guest()
+    etag = api("GET", f"/v1/guests/{g['id']}", key="frontdesk").headers["ETag"]
+    answers = parallel(20, lambda i: api("PATCH", f"/v1/guests/{g['id']}", key="frontdesk",
+                                         body={"given_name": f"Racer{i}"}, headers={"If-Match": etag}))
+    statuses = sorted(r.status for r in answers)
+    assert statuses == [200] + [412] * 19, statuses
+    for r in answers:
+        if r.status == 412:
+            h.assert_problem(r, 412, "precondition-failed")
+    winner = next(r for r in answers if r.status == 200).json()
+    assert api("GET", f"/v1/guests/{g['id']}", key="frontdesk").json()["given_name"] == winner["given_name"]
+    assert winner["version"] == g["version"] + 1
