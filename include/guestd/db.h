@@ -75,6 +75,15 @@ enum gd_err gd_db_idem_get(struct gd_conn *c, const char *api_key_id, const char
 enum gd_err gd_db_idem_put(struct gd_conn *c, const char *api_key_id, const char *key,
                            const struct gd_idem_answer *a, struct gd_error *reterr);
 
+/* ---- audit.c: the history of a dossier and the change feed ---- */
+/* One page of a guest's audit events, newest first (404 when no such guest, even deleted, exists). */
+enum gd_err gd_db_guest_history(struct gd_conn *c, const char *guest_id, const char *after_key, const char *after_id,
+                                int limit, json_t **ret_items, char ret_next_key[64], char ret_next_id[64],
+                                struct gd_error *reterr);
+/* Up to `limit` feed events after the position (after_xid, after_id) (both NULL: from the start). */
+enum gd_err gd_db_changes(struct gd_conn *c, const char *after_xid, const char *after_id, int limit,
+                          json_t **ret_items, struct gd_error *reterr);
+
 /* Round trip "SELECT 1", for readiness. */
 enum gd_err gd_db_ping(struct gd_conn *c, struct gd_error *reterr);
 

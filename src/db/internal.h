@@ -85,6 +85,8 @@ enum gd_stmt {
         GD_STMT_IDEM_GET,
         GD_STMT_IDEM_PUT,
         GD_STMT_IDEM_EXPIRE,
+        GD_STMT_GUEST_HISTORY,
+        GD_STMT_CHANGES,
         _GD_STMT_MAX,
 };
 

@@ -481,4 +481,18 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "   WHERE created_at < now() - make_interval(hours => $1::int)"
                 "   ORDER BY created_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
                 " DELETE FROM idempotency_key k USING old WHERE k.api_key_id = old.api_key_id AND k.key = old.key", 2},
+
+        /* ---- the audit trail and the change feed (db/audit.c); rows written by sql/0007's triggers ---- */
+        /* newest first: $2 the cursor's event id; $3 (its guest id) only keeps the cursor's shape */
+        [GD_STMT_GUEST_HISTORY] = {"guest_history",
+                "SELECT audit_event_json(a)::text, a.id::text, a.guest_id::text FROM audit_event a"
+                " WHERE a.guest_id = $1::uuid AND ($2::bigint IS NULL OR a.id < $2::bigint)"
+                " AND ($3::uuid IS NULL OR a.guest_id = $3::uuid) ORDER BY a.id DESC LIMIT $4::int", 4},
+        /* after ($1 xid, $2 id), in (xid, id) order, only events of transactions older than every one
+         * still running: those can no longer gain an event before the cursor */
+        [GD_STMT_CHANGES] = {"changes",
+                "SELECT change_event_json(e)::text FROM change_event e"
+                " WHERE ($1::xid8 IS NULL OR (e.xid, e.id) > ($1::xid8, $2::bigint))"
+                " AND e.xid < pg_snapshot_xmin(pg_current_snapshot())"
+                " ORDER BY e.xid, e.id LIMIT $3::int", 3},
 };

@@ -27,6 +27,9 @@ const struct gd_route gd_routes[] = {
         {"PATCH", "/v1/guests/{id}", gd_h_guest_patch, ROLE(FRONTDESK), GD_BODY_MERGE_PATCH, true, 0, false},
         {"DELETE", "/v1/guests/{id}", gd_h_guest_delete, ROLE(FRONTDESK), GD_BODY_NONE, true, 0, false},
         {"POST", "/v1/guests/{id}/restore", gd_h_guest_restore, ROLE(OPS), GD_BODY_NONE, true, 0, false},
+        {"GET", "/v1/guests/{id}/history", gd_h_guest_history, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true, 0,
+         false},
+        {"GET", "/v1/changes", gd_h_changes, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true, 0, false},
 
         SECTION_ROUTES("stays", GD_SECTION_STAYS, ROLE(FRONTDESK)),
         SECTION_ROUTES("consumptions", GD_SECTION_CONSUMPTIONS, ROLE(FRONTDESK)),

@@ -2,6 +2,7 @@
 failures and deadlocks, Idempotency-Key on POST, If-None-Match on GET, If-Match under a race."""
 
 import concurrent.futures
+import subprocess
 import time
 
 import gd_dossier as d
@@ -271,3 +272,155 @@ def test_twenty_parallel_patches_with_one_etag_one_wins(api, make_guest, db):
     winner = next(r for r in answers if r.status == 200).json()
     assert api("GET", f"/v1/guests/{g['id']}", key="frontdesk").json()["given_name"] == winner["given_name"]
     assert winner["version"] == g["version"] + 1
+
+
+# ---------------------------------------------------------------- audit trail
+
+
+def history(api, gid, key="frontdesk", limit=None):
+    items, cursor = [], None
+    for _ in range(100):
+        q = f"?limit={limit}" if limit else "?limit=500"
+        if cursor:
+            q += "&cursor=" + cursor
+        r = api("GET", f"/v1/guests/{gid}/history{q}", key=key)
+        assert r.status == 200, r
+        items += r.json()["items"]
+        cursor = r.json()["next_cursor"]
+        if not cursor:
+            return items
+    raise AssertionError("history does not end")
+
+
+def test_history_records_who_did_what(api, make_guest):
+    g = make_guest(email="before@example.com", ethnicity="Secret-Ethnicity", notes="Secret note one")
+    p = api("PATCH", f"/v1/guests/{g['id']}", key="frontdesk",
+            body={"email": "after@example.com", "notes": "Secret note two", "given_name": "Ann"})
+    assert p.status == 200, p
+    assert api("DELETE", f"/v1/guests/{g['id']}", key="frontdesk").status == 204
+    assert api("POST", f"/v1/guests/{g['id']}/restore", key="ops").status == 200
+    pref = d.create(api, g["id"], "preferences")
+
+    events = history(api, g["id"])
+    assert [(e["action"], e["entity"]) for e in events] == [
+        ("created", "preference"), ("restored", "guest"), ("deleted", "guest"), ("updated", "guest"),
+        ("created", "guest")]
+    assert events[0]["entity_id"] == pref["id"]
+    assert [e["actor"] for e in events] == ["test-frontdesk", "test-ops", "test-frontdesk", "test-frontdesk",
+                                            "test-frontdesk"]
+    ids = [int(e["id"]) for e in events]
+    assert ids == sorted(ids, reverse=True)
+
+    updated = events[3]
+    assert updated["request_id"] == p.headers["X-Request-Id"]
+    assert updated["changes"] == [
+        {"field": "email", "before": "before@example.com", "after": "after@example.com"},
+        {"field": "given_name", "before": None, "after": "Ann"},
+        {"field": "notes", "changed": True}]
+    created = {c["field"]: c for c in events[4]["changes"]}
+    assert created["email"] == {"field": "email", "before": None, "after": "before@example.com"}
+    assert created["ethnicity"] == {"field": "ethnicity", "changed": True}
+    assert created["notes"] == {"field": "notes", "changed": True}
+    text = api("GET", f"/v1/guests/{g['id']}/history", key="ops").body.decode()
+    for secret in ("Secret-Ethnicity", "Secret note"):
+        assert secret not in text
+
+    # pages of 2 give the same events
+    assert history(api, g["id"], limit=2) == events
+    # a deleted guest's history stays readable; an unknown one is 404
+    assert api("DELETE", f"/v1/guests/{g['id']}", key="frontdesk").status == 204
+    assert history(api, g["id"])[0]["action"] == "deleted"
+    h.assert_problem(api("GET", "/v1/guests/00000000-0000-4000-8000-000000000000/history", key="ops"), 404)
+    h.assert_problem(api("GET", f"/v1/guests/{g['id']}/history?cursor=bogus", key="ops"), 400)
+
+
+def test_a_patch_that_changes_nothing_records_nothing(api, make_guest):
+    g = make_guest(given_name="Same")
+    assert api("PATCH", f"/v1/guests/{g['id']}", key="frontdesk", body={"given_name": "Same"}).status == 200
+    assert [e["action"] for e in history(api, g["id"])] == ["created"]
+
+
+def test_audit_rows_are_never_changed_or_deleted(api, db, make_guest):
+    g = make_guest()
+    for sql in (f"UPDATE audit_event SET actor = 'mallory' WHERE guest_id = '{g['id']}'",
+                f"DELETE FROM audit_event WHERE guest_id = '{g['id']}'"):
+        try:
+            db.rows(sql)
+        except AssertionError as e:
+            assert "never changed or deleted" in str(e)
+        else:
+            raise AssertionError(f"{sql} succeeded")
+    assert db.scalar(f"SELECT string_agg(actor, ',') FROM audit_event WHERE guest_id = '{g['id']}'") == "test-frontdesk"
+
+
+# ---------------------------------------------------------------- change feed
+
+
+def feed_tail(api):
+    after = None
+    for _ in range(1000):
+        r = api("GET", "/v1/changes?limit=500" + (f"&after={after}" if after else ""), key="ops")
+        assert r.status == 200, r
+        if not r.json()["items"]:
+            return after
+        after = r.json()["next_after"]
+    raise AssertionError("the feed does not end")
+
+
+def feed_after(api, after):
+    r = api("GET", "/v1/changes?limit=500" + (f"&after={after}" if after else ""), key="frontdesk")
+    assert r.status == 200, r
+    return r.json()["items"], r.json()["next_after"]
+
+
+def test_feed_lists_changes_in_order(api, make_guest):
+    start = feed_tail(api)
+    g = make_guest()
+    assert api("PATCH", f"/v1/guests/{g['id']}", key="frontdesk", body={"given_name": "Fed"}).status == 200
+    c = d.create(api, g["id"], "complaints")
+    pref = d.create(api, g["id"], "preferences")
+    items, nxt = feed_after(api, start)
+    mine = [(e["type"], e["entity"], e["entity_id"], e["data"].get("action")) for e in items if e["guest_id"] == g["id"]]
+    assert ("created", "guest", g["id"], None) == mine[0]
+    assert ("updated", "guest", g["id"], None) in mine
+    assert ("complaint", "complaint", c["id"], "created") in mine
+    assert ("updated", "preference", pref["id"], "created") in mine
+    assert nxt == items[-1]["cursor"]
+    assert feed_after(api, nxt) == ([], nxt)
+    for bad in ("x", "1", "1-", "-1", "1-2-3", "99999999999999999999-1"):
+        h.assert_problem(api("GET", f"/v1/changes?after={bad}", key="ops"), 400, fields=["after"])
+
+
+class HeldTransaction:
+    """A psql session that writes in a transaction and commits only when told."""
+
+    def __init__(self, db_url, sql):
+        args = ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"] + (["-d", db_url] if db_url else [])
+        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.p.stdin.write(f"BEGIN;\n{sql};\n\\echo written\n")
+        self.p.stdin.flush()
+        assert self.p.stdout.readline().strip() == "written"
+
+    def commit(self):
+        out, _ = self.p.communicate("COMMIT;\n", timeout=30)
+        assert self.p.returncode == 0, out
+
+
+def test_feed_never_skips_a_transaction_that_commits_late(api, db, db_url):
+    start = feed_tail(api)
+    early = "FeedEarly" + h.tok(6).capitalize()
+    # the held transaction takes its event id (and transaction id) first, but commits last
+    held = HeldTransaction(db_url, f"INSERT INTO guest (family_name) VALUES ('{early}')")
+    try:
+        late = api("POST", "/v1/guests", key="frontdesk", body={"family_name": "FeedLate" + h.tok(6)})
+        assert late.status == 201
+        late_id = late.json()["id"]
+        # the later commit is not shown yet: showing it would move the consumer past the held one
+        items, pos = feed_after(api, start)
+        assert late_id not in {e["guest_id"] for e in items}
+    finally:
+        held.commit()
+    early_id = db.scalar(f"SELECT id FROM guest WHERE family_name = '{early}'")
+    items, _ = feed_after(api, pos)
+    order = [e["guest_id"] for e in items if e["type"] == "created" and e["guest_id"] in (early_id, late_id)]
+    assert order == [early_id, late_id]
