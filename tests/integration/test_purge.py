@@ -614,6 +614,9 @@ def test_http_run_get_and_list(env):
     assert r.headers.get("Location") == f"/v1/purge-runs/{run['run_id']}"
     assert env.api("GET", r.headers["Location"], key="admin").json() == run
     assert status_of(env, f"/v1/guests/{gid}") == 404
+    # the soft purge is in the guest's history, by the key that started the run (issue 6)
+    last = env.api("GET", f"/v1/guests/{gid}/history?limit=1", key="ops").json()["items"][0]
+    assert (last["action"], last["actor"], last["entity"]) == ("purged", "purge-ops", "guest"), last
 
     ids = [run["run_id"]]
     for _ in range(2):
