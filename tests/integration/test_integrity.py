@@ -81,6 +81,31 @@ def test_a_failure_that_is_not_transient_is_not_retried(api, db):
         assert probe.attempts() == 1
 
 
+def test_a_real_deadlock_is_retried(api, db, db_url, make_guest, server):
+    """A psql transaction and a stay POST lock one guest's rows in opposite orders: PostgreSQL
+    breaks the deadlock by failing the request's transaction (it waited first), which guestd runs
+    again once the psql transaction has finished: the client sees 201."""
+    g = make_guest()
+    held = HeldTransaction(db_url, f"UPDATE guest_stats SET stays = stays WHERE guest_id = '{g['id']}'")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            # the stay's trigger locks the guest row, then waits for the guest_stats row held above
+            pending = pool.submit(lambda: api("POST", d.path(g["id"], "stays"), key="frontdesk",
+                                              body=d.minimal("stays"), timeout=30))
+            time.sleep(0.3)
+            # now the held transaction wants the guest row: a cycle, found after deadlock_timeout (1 s)
+            held.send(f"SELECT 1 FROM guest WHERE id = '{g['id']}' FOR UPDATE")
+            time.sleep(1.5)
+            held.commit()
+            r = pending.result()
+    finally:
+        held.close()
+    assert r.status == 201, r
+    assert len(d.list_all(api, g["id"], "stays")) == 1
+    log = server.stderr_text()
+    assert "transaction retried" in log and "40P01" in log, log[-2000:]
+
+
 def test_writes_name_their_actor(api, db):
     """The transaction carries the API key's name for the triggers (guestd.actor)."""
     seq = "actor_" + h.tok(8).lower()
@@ -401,9 +426,18 @@ class HeldTransaction:
         self.p.stdin.flush()
         assert self.p.stdout.readline().strip() == "written"
 
+    def send(self, sql):
+        self.p.stdin.write(f"{sql};\n")
+        self.p.stdin.flush()
+
     def commit(self):
         out, _ = self.p.communicate("COMMIT;\n", timeout=30)
         assert self.p.returncode == 0, out
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
 
 
 def test_feed_never_skips_a_transaction_that_commits_late(api, db, db_url):
