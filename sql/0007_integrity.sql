@@ -138,10 +138,15 @@ BEGIN
                         THEN CASE n.deleted_reason WHEN 'purge' THEN 'purged' ELSE 'deleted' END
                         WHEN o.deleted_at IS NOT NULL AND n.deleted_at IS NULL THEN 'restored'
                         ELSE 'updated' END AS action,
-                   guest_changes(to_jsonb(o), to_jsonb(n)) AS changes
+                   guest_changes(to_jsonb(o), to_jsonb(n)) AS changes, o.version <> n.version AS written
             FROM new_rows n JOIN old_rows o USING (id)
         ), kept AS (
-            SELECT * FROM c WHERE action <> 'updated' OR changes <> '[]'::jsonb
+            -- an update of the basic info bumps the version; one whose guest columns all stayed
+            -- the same changed the external references (kept in their own table)
+            SELECT id, action,
+                   CASE WHEN changes = '[]'::jsonb AND written
+                        THEN '[{"field": "external_refs", "changed": true}]'::jsonb ELSE changes END AS changes
+            FROM c WHERE action <> 'updated' OR changes <> '[]'::jsonb OR written
         ), audited AS (
             INSERT INTO audit_event (guest_id, actor, request_id, action, entity, entity_id, changes)
                 SELECT id, who, rid, action, 'guest', id, CASE WHEN action = 'updated' THEN changes END FROM kept

@@ -359,6 +359,15 @@ def test_history_records_who_did_what(api, make_guest):
     h.assert_problem(api("GET", f"/v1/guests/{g['id']}/history?cursor=bogus", key="ops"), 400)
 
 
+def test_a_change_of_external_references_is_recorded(api, make_guest):
+    g = make_guest()
+    r = api("PATCH", f"/v1/guests/{g['id']}", key="frontdesk",
+            body={"external_refs": [{"system": "pms-" + h.tok(6), "id": "R-1"}]})
+    assert r.status == 200, r
+    last = history(api, g["id"])[0]
+    assert (last["action"], last["changes"]) == ("updated", [{"field": "external_refs", "changed": True}])
+
+
 def test_a_patch_that_changes_nothing_records_nothing(api, make_guest):
     g = make_guest(given_name="Same")
     assert api("PATCH", f"/v1/guests/{g['id']}", key="frontdesk", body={"given_name": "Same"}).status == 200
