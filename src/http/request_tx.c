@@ -65,8 +65,7 @@ static void fingerprint(const struct gd_req *req, char out[65])
                 snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
-static enum gd_err replay(struct gd_req *req, struct gd_reply *reply, struct gd_idem_answer *a,
-                          struct gd_error *reterr)
+static enum gd_err replay(struct gd_reply *reply, struct gd_idem_answer *a, struct gd_error *reterr)
 {
         if (a->status == 409 && !a->body)
                 return gd_error_set(reterr, GD_ERR_CONFLICT,
@@ -78,7 +77,6 @@ static enum gd_err replay(struct gd_req *req, struct gd_reply *reply, struct gd_
         snprintf(reply->location, sizeof(reply->location), "%s", a->location);
         snprintf(reply->etag, sizeof(reply->etag), "%s", a->etag);
         reply->replayed = true;
-        (void) req;
         return GD_OK;
 }
 
@@ -104,7 +102,7 @@ static enum gd_err claim_key(struct gd_req *req, struct gd_reply *reply, const c
                         e = gd_error_set(reterr, GD_ERR_INVALID,
                                          "This Idempotency-Key was used with a different request.");
                 } else {
-                        e = replay(req, reply, &a, reterr);
+                        e = replay(reply, &a, reterr);
                 }
         }
         gd_idem_answer_clear(&a);

@@ -3,7 +3,8 @@
  * The libmicrohttpd daemon and the access handler's three phases:
  *   1. first call: route, framing, authentication, media type and size checks (errors answer at once);
  *   2. upload calls: the body is collected under the size cap;
- *   3. last call: JSON parsing, a database connection, the handler, the reply.
+ *   3. last call: JSON parsing, a database connection, the handler (for a write, inside the
+ *      request transaction of request_tx.c), the reply.
  * Successful replies are queued only in phase 3: a response queued in the first call makes
  * libmicrohttpd close the connection instead of keeping it alive.
  */
