@@ -41,10 +41,48 @@ enum gd_err gd_conn_ensure(struct gd_conn *c, struct gd_error *reterr);
 /* Runs fixed SQL text (no parameters) such as a migration; the result is discarded. */
 enum gd_err gd_conn_exec_script(struct gd_conn *c, const char *sql, struct gd_error *reterr);
 
+/* Transactions nest: inside a transaction, begin/commit/rollback work on a savepoint, so code that
+ * needs a transaction opens one whether or not the request already runs in one. */
 enum gd_err gd_db_begin(struct gd_conn *c, struct gd_error *reterr);
 enum gd_err gd_db_commit(struct gd_conn *c, struct gd_error *reterr);
 /* Best effort: a connection that cannot roll back is marked broken. */
 void gd_db_rollback(struct gd_conn *c);
+
+/* Names who writes for the audit triggers: transaction-local settings guestd.actor and
+ * guestd.request_id. Inside a transaction. */
+enum gd_err gd_db_set_actor(struct gd_conn *c, const char *actor, const char *request_id, struct gd_error *reterr);
+
+/* ---- idempotency.c: stored answers of POSTs with an Idempotency-Key (per API key) ---- */
+#define GD_IDEMPOTENCY_TTL_HOURS 24    /* an answer is replayed this long, then expired */
+#define GD_IDEMPOTENCY_EXPIRE_BATCH 20 /* expired answers removed by each keyed write */
+
+struct gd_idem_answer {
+        bool found;
+        char fingerprint[65]; /* hex SHA-256 of the request */
+        unsigned status;
+        char location[160];
+        char etag[24];
+        json_t *body; /* NULL: none stored */
+};
+void gd_idem_answer_clear(struct gd_idem_answer *a);
+/* In the request transaction: takes the key's transaction lock unless another request holds it. */
+enum gd_err gd_db_idem_lock(struct gd_conn *c, const char *api_key_id, const char *key, bool *ret_locked,
+                            struct gd_error *reterr);
+/* The answer stored for the key within its lifetime (ret->found false: none). */
+enum gd_err gd_db_idem_get(struct gd_conn *c, const char *api_key_id, const char *key, struct gd_idem_answer *ret,
+                           struct gd_error *reterr);
+/* Stores the answer (replacing an expired one) and expires a few old answers. */
+enum gd_err gd_db_idem_put(struct gd_conn *c, const char *api_key_id, const char *key,
+                           const struct gd_idem_answer *a, struct gd_error *reterr);
+
+/* ---- audit.c: the history of a dossier and the change feed ---- */
+/* One page of a guest's audit events, newest first (404 when no such guest, even deleted, exists). */
+enum gd_err gd_db_guest_history(struct gd_conn *c, const char *guest_id, const char *after_key, const char *after_id,
+                                int limit, json_t **ret_items, char ret_next_key[64], char ret_next_id[64],
+                                struct gd_error *reterr);
+/* Up to `limit` feed events after the position (after_xid, after_id) (both NULL: from the start). */
+enum gd_err gd_db_changes(struct gd_conn *c, const char *after_xid, const char *after_id, int limit,
+                          json_t **ret_items, struct gd_error *reterr);
 
 /* Round trip "SELECT 1", for readiness. */
 enum gd_err gd_db_ping(struct gd_conn *c, struct gd_error *reterr);

@@ -49,6 +49,7 @@ struct gd_route {
         enum gd_route_body body;
         bool needs_db;
         int arg; /* handler-specific: the enum gd_section of a section route */
+        bool own_tx; /* a long job in batches of its own: not run in the request transaction */
 };
 
 #define GD_MAX_PATH_PARAMS 2
@@ -80,6 +81,7 @@ struct gd_req {
         struct gd_conn *db;
         unsigned status;
         char allow[64]; /* for a 405 */
+        char idempotency_key[256]; /* the POST's Idempotency-Key header ("" when none) */
         struct gd_error err;
 };
 
@@ -93,6 +95,9 @@ struct gd_reply {
         const char *content_type; /* default application/json */
         struct MHD_Response *response; /* a body made elsewhere (a streamed export); queued as it is */
         char disposition[96];          /* Content-Disposition, for downloads */
+        bool replayed;        /* the stored answer to an earlier request with this Idempotency-Key */
+        bool secret;          /* the body holds a secret, which an Idempotency-Key replay must not keep */
+        unsigned retry_after; /* seconds, sent with an error answer (0: the default of the status) */
 };
 
 /* ---- router.c ---- */
@@ -108,6 +113,13 @@ enum gd_err gd_route_match(const char *method, const char *path, const struct gd
  * The caller must have blocked both signals in every thread (gd_server_block_signals). */
 enum gd_err gd_server_run(struct gd_app *app, struct gd_error *reterr);
 void gd_server_block_signals(void);
+
+/* ---- request_tx.c ---- */
+/* First call: a POST's Idempotency-Key must be 1..255 visible ASCII characters (400). */
+enum gd_err gd_idempotency_check_header(struct gd_req *req, struct gd_error *reterr);
+/* Runs the route's handler; a write in the request transaction (actor set, retried on
+ * serialization failures and deadlocks, Idempotency-Key claimed, stored or replayed). */
+enum gd_err gd_request_run(struct gd_req *req, struct gd_reply *reply, struct gd_error *reterr);
 
 /* ---- auth.c ---- */
 struct gd_auth_cache *gd_auth_cache_new(void);

@@ -20,6 +20,13 @@ struct gd_conn {
         bool want_prepared;
         bool prepared;
         char constraint[64];
+        /* gd_db_begin() calls not yet matched. The outermost sends BEGIN/COMMIT; inner levels are
+         * savepoints, so a helper that needs a transaction joins the request's, and one that expects
+         * a statement to fail can roll back just that and go on in the same transaction */
+        int tx_depth;
+        /* the session ended inside a transaction: nothing may run (a reconnect would run the rest
+         * of the transaction's statements on their own) until the transaction is rolled back */
+        bool tx_lost;
 };
 
 static long long now_ms(void)
@@ -35,6 +42,8 @@ static void mark_broken(struct gd_conn *c)
                 PQfinish(c->pg);
         c->pg = NULL;
         c->prepared = false;
+        if (c->tx_depth > 0)
+                c->tx_lost = true;
 }
 
 static enum gd_err unavailable(struct gd_conn *c, struct gd_error *reterr, const char *what)
@@ -262,6 +271,8 @@ static void notice_if_ended(struct gd_conn *c)
 
 enum gd_err gd_conn_ensure(struct gd_conn *c, struct gd_error *reterr)
 {
+        if (c->tx_lost)
+                return unavailable(c, reterr, "the session ended in a transaction");
         notice_if_ended(c);
         if (c->pg && PQstatus(c->pg) == CONNECTION_OK && (c->prepared || !c->want_prepared))
                 return GD_OK;
@@ -302,7 +313,7 @@ struct gd_conn *gd_conn_new_lazy(const struct gd_db_config *cfg)
 
 bool gd_conn_is_idle(struct gd_conn *c)
 {
-        return !c->pg || PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+        return c->tx_depth == 0 && (!c->pg || PQtransactionStatus(c->pg) == PQTRANS_IDLE);
 }
 
 void gd_conn_free(struct gd_conn *c)
@@ -324,23 +335,72 @@ int gd_conn_backend_pid(struct gd_conn *c)
         return c->pg && PQstatus(c->pg) == CONNECTION_OK ? PQbackendPID(c->pg) : 0;
 }
 
+static enum gd_err savepoint(struct gd_conn *c, const char *verb, int level, struct gd_error *reterr)
+{
+        char sql[64];
+        snprintf(sql, sizeof(sql), "%s gd_level_%d", verb, level);
+        return gd_conn_exec_script(c, sql, reterr);
+}
+
 enum gd_err gd_db_begin(struct gd_conn *c, struct gd_error *reterr)
 {
+        if (c->tx_depth > 0) {
+                enum gd_err e = savepoint(c, "SAVEPOINT", c->tx_depth + 1, reterr);
+                if (e == GD_OK)
+                        c->tx_depth++;
+                return e;
+        }
         enum gd_err e = gd_conn_ensure(c, reterr);
-        return e != GD_OK ? e : gd_conn_exec_script(c, "BEGIN", reterr);
+        if (e == GD_OK)
+                e = gd_conn_exec_script(c, "BEGIN", reterr);
+        if (e == GD_OK)
+                c->tx_depth = 1;
+        return e;
 }
 
 enum gd_err gd_db_commit(struct gd_conn *c, struct gd_error *reterr)
 {
-        return gd_conn_exec_script(c, "COMMIT", reterr);
+        if (c->tx_depth > 1) {
+                enum gd_err e = savepoint(c, "RELEASE SAVEPOINT", c->tx_depth, reterr);
+                if (e == GD_OK)
+                        c->tx_depth--;
+                return e;
+        }
+        if (c->tx_lost)
+                return unavailable(c, reterr, "the session ended in a transaction");
+        c->tx_depth = 0;
+        /* COMMIT of a transaction that had failed "succeeds" with the tag ROLLBACK: not a commit */
+        PGresult *r = NULL;
+        enum gd_err e = gd_conn_query(c, "COMMIT", &r, reterr);
+        if (e == GD_OK && strcmp(PQcmdStatus(r), "COMMIT") != 0)
+                e = gd_error_set(reterr, GD_ERR_INTERNAL, "The transaction had failed and was rolled back.");
+        PQclear(r);
+        return e;
 }
 
 void gd_db_rollback(struct gd_conn *c)
 {
         struct gd_error ignored = {0};
+        if (c->tx_depth > 1) {
+                /* back to the level's start, and the savepoint gone, as if it had never begun */
+                if (c->tx_lost || !c->pg ||
+                    savepoint(c, "ROLLBACK TO SAVEPOINT", c->tx_depth, &ignored) != GD_OK ||
+                    savepoint(c, "RELEASE SAVEPOINT", c->tx_depth, &ignored) != GD_OK)
+                        mark_broken(c);
+                c->tx_depth--;
+                return;
+        }
+        c->tx_depth = 0;
+        c->tx_lost = false;
         if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE &&
             gd_conn_exec_script(c, "ROLLBACK", &ignored) != GD_OK)
                 mark_broken(c);
+}
+
+void gd_conn_rollback_all(struct gd_conn *c)
+{
+        c->tx_depth = 1;
+        gd_db_rollback(c);
 }
 
 enum gd_err gd_db_ping(struct gd_conn *c, struct gd_error *reterr)

@@ -143,6 +143,27 @@ static enum gd_err report_ref_clashes(struct gd_conn *c, const json_t *refs, con
         return gd_error_set(reterr, GD_ERR_CONFLICT, "An external reference is already used by another guest.");
 }
 
+/* A write that may break the external-reference constraint runs in a savepoint of its own: the
+ * request's transaction must stay usable to look up which references clashed. */
+static enum gd_err exec_guarded(struct gd_conn *c, enum gd_stmt stmt, const char *const *params, PGresult **ret,
+                                struct gd_error *reterr)
+{
+        enum gd_err e = gd_db_begin(c, reterr);
+        if (e != GD_OK)
+                return e;
+        e = gd_db_exec(c, stmt, params, ret, reterr);
+        if (e == GD_OK) {
+                e = gd_db_commit(c, reterr);
+                if (e != GD_OK) {
+                        PQclear(*ret);
+                        *ret = NULL;
+                }
+        }
+        if (e != GD_OK)
+                gd_db_rollback(c);
+        return e;
+}
+
 static bool is_ref_clash(struct gd_conn *c)
 {
         return strcmp(gd_db_last_constraint(c), "guest_external_ref_unique") == 0;
@@ -155,7 +176,7 @@ enum gd_err gd_db_guest_create(struct gd_conn *c, const json_t *doc, json_t **re
                 return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
         const char *params[] = {text};
         PGresult *r = NULL;
-        enum gd_err e = gd_db_exec(c, GD_STMT_GUEST_INSERT, params, &r, reterr);
+        enum gd_err e = exec_guarded(c, GD_STMT_GUEST_INSERT, params, &r, reterr);
         free(text);
         if (e == GD_ERR_CONFLICT && is_ref_clash(c))
                 return report_ref_clashes(c, json_object_get(doc, "external_refs"), NULL, reterr);
@@ -197,7 +218,7 @@ enum gd_err gd_db_guest_replace(struct gd_conn *c, const char *id, long expected
                 return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
         const char *params[] = {id, version, text};
         PGresult *r = NULL;
-        enum gd_err e = gd_db_exec(c, GD_STMT_GUEST_UPDATE, params, &r, reterr);
+        enum gd_err e = exec_guarded(c, GD_STMT_GUEST_UPDATE, params, &r, reterr);
         free(text);
         if (e == GD_ERR_CONFLICT && is_ref_clash(c))
                 return report_ref_clashes(c, json_object_get(doc, "external_refs"), id, reterr);

@@ -80,6 +80,13 @@ enum gd_stmt {
         GD_STMT_PURGE_RUN_FINISH,
         GD_STMT_PURGE_RUN_GET,
         GD_STMT_PURGE_RUN_LIST,
+        GD_STMT_TX_ACTOR,
+        GD_STMT_IDEM_LOCK,
+        GD_STMT_IDEM_GET,
+        GD_STMT_IDEM_PUT,
+        GD_STMT_IDEM_EXPIRE,
+        GD_STMT_GUEST_HISTORY,
+        GD_STMT_CHANGES,
         _GD_STMT_MAX,
 };
 
@@ -112,6 +119,9 @@ enum gd_err gd_sqlstate_classify(const char *sqlstate);
 
 /* A connection that connects on first use (pool slots), so guestd starts while the database is down. */
 struct gd_conn *gd_conn_new_lazy(const struct gd_db_config *cfg);
+
+/* Ends the open transaction, however deeply gd_db_begin() nested (a connection going back to the pool). */
+void gd_conn_rollback_all(struct gd_conn *c);
 
 /* True when no transaction is open (or the connection is closed). */
 bool gd_conn_is_idle(struct gd_conn *c);

@@ -97,7 +97,7 @@ void gd_pool_release(struct gd_pool *p, struct gd_conn *c)
                 return;
         /* never hand a connection with an open transaction to the next request */
         if (!gd_conn_is_idle(c))
-                gd_db_rollback(c);
+                gd_conn_rollback_all(c);
         pthread_mutex_lock(&p->lock);
         p->free_list[p->n_free++] = c;
         pthread_cond_signal(&p->freed);

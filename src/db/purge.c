@@ -24,6 +24,7 @@ struct purge_job {
         long soft_seen, hard_seen; /* candidates and expired guests so far, for the limit */
         long batches;
         json_t *sample; /* dry runs: candidate ids */
+        const char *started_by; /* the audit trail's actor of the run's soft purges */
 };
 
 /* Where the next batch starts: after the last guest of the one before, in the phase's order. */
@@ -102,6 +103,8 @@ static enum gd_err begin_batch(struct purge_job *j, struct gd_error *reterr)
                 gd_error_set_cause(reterr, "the session holding the purge lock ended");
                 e = gd_error_set(reterr, GD_ERR_UNAVAILABLE, "The database connection was lost.");
         }
+        if (e == GD_OK)
+                e = gd_db_set_actor(j->conn, j->started_by, "", reterr);
         return e;
 }
 
@@ -357,7 +360,7 @@ enum gd_err gd_db_purge(const struct gd_db_config *cfg, const struct gd_purge_pa
         if (run_cfg.timeout_ms < BATCH_TIMEOUT_MS)
                 run_cfg.timeout_ms = BATCH_TIMEOUT_MS;
         run_cfg.statement_timeout_ms = BATCH_TIMEOUT_MS;
-        struct purge_job j = {.p = p, .log = log, .sample = json_array()};
+        struct purge_job j = {.p = p, .log = log, .sample = json_array(), .started_by = started_by};
         json_t *run = NULL;
         int64_t cutoff = 0;
         enum gd_err e = j.sample ? gd_conn_open(&run_cfg, true, &j.conn, reterr) : gd_error_set(reterr, GD_ERR_NOMEM, NULL);

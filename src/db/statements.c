@@ -2,6 +2,9 @@
 /* Every SQL statement guestd runs, prepared on each new connection. Parameters only: $1..$n. */
 #include "internal.h"
 
+/* advisory lock class of Idempotency-Keys (the first key of the two-key form) */
+#define IDEM_LOCK_CLASS "1684628836"
+
 /* The guest representation, column by column; db/guests.c reads them by these positions. */
 #define GUEST_COLUMNS(g)                                                                                    \
         g ".id::text, " g ".version, " g ".family_name, " g ".given_name, " g ".gender, " g                \
@@ -451,4 +454,45 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "SELECT purge_run_json(r)::text, " EPOCH_US("r.started_at") "::text, r.id::text FROM purge_run r"
                 " WHERE $1::bigint IS NULL OR (r.started_at, r.id) < (" FROM_EPOCH_US("$1") ", $2::uuid)"
                 " ORDER BY r.started_at DESC, r.id DESC LIMIT $3::int", 3},
+
+        /* ---- the request transaction (http/request_tx.c, db/idempotency.c) ---- */
+        /* transaction-local: who writes and in which request, for triggers */
+        [GD_STMT_TX_ACTOR] = {"tx_actor",
+                "SELECT set_config('guestd.actor', $1, true), set_config('guestd.request_id', $2, true)", 2},
+        /* one request per (API key, Idempotency-Key) at a time: a second one finds the lock taken
+         * (two-key form: its own space, apart from the purge's one-key lock) */
+        [GD_STMT_IDEM_LOCK] = {"idem_lock",
+                "SELECT pg_try_advisory_xact_lock(" IDEM_LOCK_CLASS ", hashtext($1 || ' ' || $2))::text", 2},
+        /* a stored answer still within its lifetime ($3 hours) */
+        [GD_STMT_IDEM_GET] = {"idem_get",
+                "SELECT fingerprint, status::text, location, etag, body FROM idempotency_key"
+                " WHERE api_key_id = $1::uuid AND key = $2 AND created_at >= now() - make_interval(hours => $3::int)", 3},
+        /* an expired answer with the same key is replaced */
+        [GD_STMT_IDEM_PUT] = {"idem_put",
+                "INSERT INTO idempotency_key AS k (api_key_id, key, fingerprint, status, location, etag, body)"
+                " VALUES ($1::uuid, $2, $3, $4::int, $5, $6, $7)"
+                " ON CONFLICT (api_key_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
+                " status = EXCLUDED.status, location = EXCLUDED.location, etag = EXCLUDED.etag,"
+                " body = EXCLUDED.body, created_at = now()"
+                " WHERE k.created_at < now() - make_interval(hours => $8::int)", 8},
+        /* the expiry job: answers older than $1 hours, oldest first, at most $2 per call */
+        [GD_STMT_IDEM_EXPIRE] = {"idem_expire",
+                "WITH old AS (SELECT api_key_id, key FROM idempotency_key"
+                "   WHERE created_at < now() - make_interval(hours => $1::int)"
+                "   ORDER BY created_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
+                " DELETE FROM idempotency_key k USING old WHERE k.api_key_id = old.api_key_id AND k.key = old.key", 2},
+
+        /* ---- the audit trail and the change feed (db/audit.c); rows written by sql/0007's triggers ---- */
+        /* newest first: $2 the cursor's event id; $3 (its guest id) only keeps the cursor's shape */
+        [GD_STMT_GUEST_HISTORY] = {"guest_history",
+                "SELECT audit_event_json(a)::text, a.id::text, a.guest_id::text FROM audit_event a"
+                " WHERE a.guest_id = $1::uuid AND ($2::bigint IS NULL OR a.id < $2::bigint)"
+                " AND ($3::uuid IS NULL OR a.guest_id = $3::uuid) ORDER BY a.id DESC LIMIT $4::int", 4},
+        /* after ($1 xid, $2 id), in (xid, id) order, only events of transactions older than every one
+         * still running: those can no longer gain an event before the cursor */
+        [GD_STMT_CHANGES] = {"changes",
+                "SELECT change_event_json(e)::text FROM change_event e"
+                " WHERE ($1::xid8 IS NULL OR (e.xid, e.id) > ($1::xid8, $2::bigint))"
+                " AND e.xid < pg_snapshot_xmin(pg_current_snapshot())"
+                " ORDER BY e.xid, e.id LIMIT $3::int", 3},
 };

@@ -23,6 +23,7 @@ GD_HANDLER(gd_h_api_key_create)
         json_object_set_new(row, "key", json_string(key));
         memset(key, 0, sizeof(key));
         gd_reply_created(reply, "/v1/api-keys", "id", row);
+        reply->secret = true;
         return GD_OK;
 }
 

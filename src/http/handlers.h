@@ -9,6 +9,8 @@
 
 GD_HANDLER(gd_h_guest_create);
 GD_HANDLER(gd_h_guest_search);
+GD_HANDLER(gd_h_guest_history);
+GD_HANDLER(gd_h_changes);
 GD_HANDLER(gd_h_guest_get);
 GD_HANDLER(gd_h_guest_patch);
 GD_HANDLER(gd_h_guest_delete);

@@ -97,6 +97,28 @@ void gd_reply_created(struct gd_reply *reply, const char *collection, const char
         reply->body = body_new;
 }
 
+/* True when `etag` is in the comma-separated list h or h is "*"; weak tags (W/"..") match too
+ * when weak is set (If-None-Match compares weakly, If-Match strongly). */
+static bool etag_listed(const char *h, const char *etag, bool weak)
+{
+        size_t want_len = strlen(etag);
+        for (const char *p = h; *p;) {
+                while (*p == ' ' || *p == ',' || *p == '\t')
+                        p++;
+                if (*p == '*')
+                        return true;
+                if (weak && strncmp(p, "W/", 2) == 0)
+                        p += 2;
+                size_t len = strcspn(p, ",");
+                while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+                        len--;
+                if (len == want_len && strncmp(p, etag, len) == 0)
+                        return true;
+                p += strcspn(p, ",");
+        }
+        return false;
+}
+
 bool gd_if_match_allows(struct gd_req *req, long version, bool *ret_present)
 {
         const char *h = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
@@ -105,21 +127,16 @@ bool gd_if_match_allows(struct gd_req *req, long version, bool *ret_present)
                 return true;
         char want[24];
         snprintf(want, sizeof(want), "\"%ld\"", version);
-        size_t want_len = strlen(want);
-        /* a comma-separated list of strong entity tags, or "*" (weak tags never match If-Match) */
-        for (const char *p = h; *p;) {
-                while (*p == ' ' || *p == ',' || *p == '\t')
-                        p++;
-                if (*p == '*')
-                        return true;
-                size_t len = strcspn(p, ",");
-                while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-                        len--;
-                if (len == want_len && strncmp(p, want, len) == 0)
-                        return true;
-                p += strcspn(p, ",");
-        }
-        return false;
+        return etag_listed(h, want, false);
+}
+
+/* A GET whose If-None-Match names the current ETag: the client's copy is current (304). */
+static bool not_modified(struct gd_req *req, const struct gd_reply *reply)
+{
+        if (strcmp(req->method, "GET") != 0 || reply->status != 200 || !reply->etag[0])
+                return false;
+        const char *h = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+        return h && etag_listed(h, reply->etag, true);
 }
 
 static void add_header(struct MHD_Response *r, const char *name, const char *value)
@@ -135,6 +152,12 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
         json_t *body = reply->body;
         reply->body = NULL;
 
+        if (e == GD_OK && not_modified(req, reply)) {
+                json_decref(body);
+                body = NULL;
+                status = 304;
+                content_type = NULL;
+        }
         if (e != GD_OK) {
                 json_decref(body);
                 if (reply->response)
@@ -178,6 +201,12 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
                 add_header(r, MHD_HTTP_HEADER_ETAG, reply->etag);
                 add_header(r, MHD_HTTP_HEADER_LOCATION, reply->location);
                 add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, reply->disposition);
+                if (reply->replayed)
+                        add_header(r, "Idempotent-Replayed", "true");
+        } else if (reply->retry_after) {
+                char seconds[16];
+                snprintf(seconds, sizeof(seconds), "%u", reply->retry_after);
+                add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
         } else if (status == 503) {
                 add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
         } else if (status == 401) {

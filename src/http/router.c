@@ -9,24 +9,27 @@
 
 /* The five routes of one dossier section. */
 #define SECTION_ROUTES(path, section, roles)                                                                \
-        {"POST", "/v1/guests/{id}/" path, gd_h_section_create, roles, GD_BODY_JSON, true, section},         \
-        {"GET", "/v1/guests/{id}/" path, gd_h_section_list, roles, GD_BODY_NONE, true, section},            \
-        {"GET", "/v1/guests/{id}/" path "/{item_id}", gd_h_section_get, roles, GD_BODY_NONE, true, section}, \
-        {"PATCH", "/v1/guests/{id}/" path "/{item_id}", gd_h_section_patch, roles, GD_BODY_MERGE_PATCH, true, \
-         section},                                                                                          \
-        {"DELETE", "/v1/guests/{id}/" path "/{item_id}", gd_h_section_delete, roles, GD_BODY_NONE, true, section}
+        {"POST", "/v1/guests/{id}/" path, gd_h_section_create, roles, GD_BODY_JSON, true, section, false},      \
+        {"GET", "/v1/guests/{id}/" path, gd_h_section_list, roles, GD_BODY_NONE, true, section, false},         \
+        {"GET", "/v1/guests/{id}/" path "/{item_id}", gd_h_section_get, roles, GD_BODY_NONE, true, section, false}, \
+        {"PATCH", "/v1/guests/{id}/" path "/{item_id}", gd_h_section_patch, roles, GD_BODY_MERGE_PATCH, true,   \
+         section, false},                                                                                       \
+        {"DELETE", "/v1/guests/{id}/" path "/{item_id}", gd_h_section_delete, roles, GD_BODY_NONE, true, section, false}
 
 const struct gd_route gd_routes[] = {
-        {"GET", "/healthz", gd_h_healthz, GD_ROLES_PUBLIC, GD_BODY_NONE, false, 0},
-        {"GET", "/readyz", gd_h_readyz, GD_ROLES_PUBLIC, GD_BODY_NONE, true, 0},
-        {"GET", "/openapi.json", gd_h_openapi, GD_ROLES_PUBLIC, GD_BODY_NONE, false, 0},
+        {"GET", "/healthz", gd_h_healthz, GD_ROLES_PUBLIC, GD_BODY_NONE, false, 0, false},
+        {"GET", "/readyz", gd_h_readyz, GD_ROLES_PUBLIC, GD_BODY_NONE, true, 0, false},
+        {"GET", "/openapi.json", gd_h_openapi, GD_ROLES_PUBLIC, GD_BODY_NONE, false, 0, false},
 
-        {"POST", "/v1/guests", gd_h_guest_create, ROLE(FRONTDESK), GD_BODY_JSON, true, 0},
-        {"GET", "/v1/guests", gd_h_guest_search, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true, 0},
-        {"GET", "/v1/guests/{id}", gd_h_guest_get, ROLE(FRONTDESK) | ROLE(MARKETING) | ROLE(OPS), GD_BODY_NONE, true, 0},
-        {"PATCH", "/v1/guests/{id}", gd_h_guest_patch, ROLE(FRONTDESK), GD_BODY_MERGE_PATCH, true, 0},
-        {"DELETE", "/v1/guests/{id}", gd_h_guest_delete, ROLE(FRONTDESK), GD_BODY_NONE, true, 0},
-        {"POST", "/v1/guests/{id}/restore", gd_h_guest_restore, ROLE(OPS), GD_BODY_NONE, true, 0},
+        {"POST", "/v1/guests", gd_h_guest_create, ROLE(FRONTDESK), GD_BODY_JSON, true, 0, false},
+        {"GET", "/v1/guests", gd_h_guest_search, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true, 0, false},
+        {"GET", "/v1/guests/{id}", gd_h_guest_get, ROLE(FRONTDESK) | ROLE(MARKETING) | ROLE(OPS), GD_BODY_NONE, true, 0, false},
+        {"PATCH", "/v1/guests/{id}", gd_h_guest_patch, ROLE(FRONTDESK), GD_BODY_MERGE_PATCH, true, 0, false},
+        {"DELETE", "/v1/guests/{id}", gd_h_guest_delete, ROLE(FRONTDESK), GD_BODY_NONE, true, 0, false},
+        {"POST", "/v1/guests/{id}/restore", gd_h_guest_restore, ROLE(OPS), GD_BODY_NONE, true, 0, false},
+        {"GET", "/v1/guests/{id}/history", gd_h_guest_history, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true, 0,
+         false},
+        {"GET", "/v1/changes", gd_h_changes, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true, 0, false},
 
         SECTION_ROUTES("stays", GD_SECTION_STAYS, ROLE(FRONTDESK)),
         SECTION_ROUTES("consumptions", GD_SECTION_CONSUMPTIONS, ROLE(FRONTDESK)),
@@ -34,24 +37,25 @@ const struct gd_route gd_routes[] = {
         SECTION_ROUTES("special-dates", GD_SECTION_SPECIAL_DATES, ROLE(FRONTDESK)),
         SECTION_ROUTES("complaints", GD_SECTION_COMPLAINTS, ROLE(FRONTDESK) | ROLE(OPS)),
 
-        {"GET", "/v1/guests/{id}/loyalty", gd_h_loyalty_get, ALL_ROLES, GD_BODY_NONE, true, 0},
-        {"GET", "/v1/loyalty/config", gd_h_loyalty_config_get, ALL_ROLES, GD_BODY_NONE, true, 0},
-        {"PUT", "/v1/loyalty/config", gd_h_loyalty_config_put, ROLE(ADMIN), GD_BODY_JSON, true, 0},
-        {"POST", "/v1/loyalty/rescore", gd_h_loyalty_rescore, ROLE(OPS), GD_BODY_NONE, true, 0},
+        {"GET", "/v1/guests/{id}/loyalty", gd_h_loyalty_get, ALL_ROLES, GD_BODY_NONE, true, 0, false},
+        {"GET", "/v1/loyalty/config", gd_h_loyalty_config_get, ALL_ROLES, GD_BODY_NONE, true, 0, false},
+        /* both rescore every guest, in batches that commit one by one */
+        {"PUT", "/v1/loyalty/config", gd_h_loyalty_config_put, ROLE(ADMIN), GD_BODY_JSON, true, 0, true},
+        {"POST", "/v1/loyalty/rescore", gd_h_loyalty_rescore, ROLE(OPS), GD_BODY_NONE, true, 0, true},
 
-        {"GET", "/v1/vip", gd_h_vip_list, ROLE(MARKETING), GD_BODY_NONE, true, 0},
-        {"GET", "/v1/special-dates", gd_h_special_dates_feed, ROLE(MARKETING), GD_BODY_NONE, true, 0},
+        {"GET", "/v1/vip", gd_h_vip_list, ROLE(MARKETING), GD_BODY_NONE, true, 0, false},
+        {"GET", "/v1/special-dates", gd_h_special_dates_feed, ROLE(MARKETING), GD_BODY_NONE, true, 0, false},
 
-        {"GET", "/v1/reports/complaints", gd_h_report_complaints, ROLE(OPS), GD_BODY_NONE, true, 0},
+        {"GET", "/v1/reports/complaints", gd_h_report_complaints, ROLE(OPS), GD_BODY_NONE, true, 0, false},
 
         /* a run opens a session of its own: it must not hold a pooled one for its whole length */
-        {"POST", "/v1/purge-runs", gd_h_purge_run_create, ROLE(OPS), GD_BODY_JSON, false, 0},
-        {"GET", "/v1/purge-runs", gd_h_purge_run_list, ROLE(OPS), GD_BODY_NONE, true, 0},
-        {"GET", "/v1/purge-runs/{id}", gd_h_purge_run_get, ROLE(OPS), GD_BODY_NONE, true, 0},
+        {"POST", "/v1/purge-runs", gd_h_purge_run_create, ROLE(OPS), GD_BODY_JSON, false, 0, false},
+        {"GET", "/v1/purge-runs", gd_h_purge_run_list, ROLE(OPS), GD_BODY_NONE, true, 0, false},
+        {"GET", "/v1/purge-runs/{id}", gd_h_purge_run_get, ROLE(OPS), GD_BODY_NONE, true, 0, false},
 
-        {"POST", "/v1/api-keys", gd_h_api_key_create, ROLE(ADMIN), GD_BODY_JSON, true, 0},
-        {"GET", "/v1/api-keys", gd_h_api_key_list, ROLE(ADMIN), GD_BODY_NONE, true, 0},
-        {"DELETE", "/v1/api-keys/{id}", gd_h_api_key_revoke, ROLE(ADMIN), GD_BODY_NONE, true, 0},
+        {"POST", "/v1/api-keys", gd_h_api_key_create, ROLE(ADMIN), GD_BODY_JSON, true, 0, false},
+        {"GET", "/v1/api-keys", gd_h_api_key_list, ROLE(ADMIN), GD_BODY_NONE, true, 0, false},
+        {"DELETE", "/v1/api-keys/{id}", gd_h_api_key_revoke, ROLE(ADMIN), GD_BODY_NONE, true, 0, false},
 };
 const size_t gd_routes_len = sizeof(gd_routes) / sizeof(gd_routes[0]);
 

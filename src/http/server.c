@@ -3,7 +3,8 @@
  * The libmicrohttpd daemon and the access handler's three phases:
  *   1. first call: route, framing, authentication, media type and size checks (errors answer at once);
  *   2. upload calls: the body is collected under the size cap;
- *   3. last call: JSON parsing, a database connection, the handler, the reply.
+ *   3. last call: JSON parsing, a database connection, the handler (for a write, inside the
+ *      request transaction of request_tx.c), the reply.
  * Successful replies are queued only in phase 3: a response queued in the first call makes
  * libmicrohttpd close the connection instead of keeping it alive.
  */
@@ -38,6 +39,8 @@ static enum gd_err first_call_checks(struct gd_req *req)
         if (e == GD_OK)
                 e = gd_auth_check(req, &req->err);
         if (e == GD_OK)
+                e = gd_idempotency_check_header(req, &req->err);
+        if (e == GD_OK)
                 e = gd_body_precheck(req, &req->err);
         return e;
 }
@@ -49,7 +52,7 @@ static enum MHD_Result dispatch(struct gd_req *req)
         if (e == GD_OK && req->route->needs_db)
                 e = gd_pool_acquire(req->app->pool, &req->db, &req->err);
         if (e == GD_OK)
-                e = req->route->handler(req, &reply, &req->err);
+                e = gd_request_run(req, &reply, &req->err);
         if (req->db) {
                 gd_pool_release(req->app->pool, req->db);
                 req->db = NULL;

@@ -432,7 +432,7 @@ class DB:
 
     # Dossier tables (issue 3): counted by counts() and fingerprinted by unchanged() once they exist.
     SECTION_TABLES = ("stay", "consumption", "preference", "special_date", "complaint")
-    OPTIONAL_TABLES = ("guest_external_ref",) + SECTION_TABLES + ("guest_stats",)
+    OPTIONAL_TABLES = ("guest_external_ref",) + SECTION_TABLES + ("guest_stats", "idempotency_key")
 
     def existing_tables(self, names):
         """The subset of `names` that exist, in order (one query)."""

@@ -55,6 +55,10 @@ def b_restore_guest(ctx):
     return f"/v1/guests/{gid}/restore", None
 
 
+def b_history(ctx):
+    return f"/v1/guests/{_guest(ctx)['id']}/history", None
+
+
 def b_post_keys(ctx):
     return "/v1/api-keys", {"name": f"authz-{h.tok(8)}", "role": "marketing"}
 
@@ -136,6 +140,8 @@ BUILDERS = {
     ("POST", "/v1/purge-runs"): b_post_purge_run,
     ("GET", "/v1/purge-runs"): b_static("/v1/purge-runs?limit=5"),
     ("GET", "/v1/purge-runs/{}"): b_get_purge_run,
+    ("GET", "/v1/guests/{}/history"): b_history,
+    ("GET", "/v1/changes"): b_static("/v1/changes?limit=5"),
 }
 for _section in gd_dossier.SECTIONS:
     BUILDERS[("POST", f"/v1/guests/{{}}/{_section}")] = b_section_collection(_section, True)

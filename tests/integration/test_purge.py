@@ -381,10 +381,14 @@ def test_hard_delete_leaves_only_a_tombstone(env):
 
     s = purge_ok(env, "--grace-days", "0")
     assert counts(s)[0] == {"candidates": 1, "soft_purged": 1, "expired": 1, "hard_deleted": 1}, s
+    # besides the tombstone, only the change feed's announcement of the purge names the id (issue 6)
+    announced = {("guest_tombstone", "guest_id"), ("change_event", "guest_id"), ("change_event", "entity_id")}
     for t, c in uuid_cols:
         n = int(env.db.scalar(f"SELECT count(*) FROM {t} WHERE {c} = '{gid}'"))
-        assert n == (1 if (t, c) == ("guest_tombstone", "guest_id") else 0), f"{t}.{c} still holds {n} row(s)"
-    assert rows_mentioning(env.db, gid) == {"guest_tombstone": 1}
+        assert n == (1 if (t, c) in announced else 0), f"{t}.{c} still holds {n} row(s)"
+    assert rows_mentioning(env.db, gid) == {"guest_tombstone": 1, "change_event": 1}
+    assert env.db.scalar(f"SELECT type || ' ' || data::text FROM change_event WHERE guest_id = '{gid}'") \
+        == 'purged {"hard_deleted": true}'
     assert rows_mentioning(env.db, family) == {}, "personal data survived the hard delete"
     tomb = json.loads(env.db.scalar(f"SELECT row_to_json(t)::text FROM guest_tombstone t WHERE guest_id = '{gid}'"))
     assert set(tomb) == {"guest_id", "deleted_at", "reason", "soft_purge_run_id", "hard_deleted_at", "run_id"}, tomb
@@ -610,6 +614,9 @@ def test_http_run_get_and_list(env):
     assert r.headers.get("Location") == f"/v1/purge-runs/{run['run_id']}"
     assert env.api("GET", r.headers["Location"], key="admin").json() == run
     assert status_of(env, f"/v1/guests/{gid}") == 404
+    # the soft purge is in the guest's history, by the key that started the run (issue 6)
+    last = env.api("GET", f"/v1/guests/{gid}/history?limit=1", key="ops").json()["items"][0]
+    assert (last["action"], last["actor"], last["entity"]) == ("purged", "purge-ops", "guest"), last
 
     ids = [run["run_id"]]
     for _ in range(2):
