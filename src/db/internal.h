@@ -80,6 +80,13 @@ enum gd_stmt {
         GD_STMT_PURGE_RUN_FINISH,
         GD_STMT_PURGE_RUN_GET,
         GD_STMT_PURGE_RUN_LIST,
+        GD_STMT_GUEST_MERGED_INTO,
+        GD_STMT_GUEST_DUPLICATES,
+        GD_STMT_MERGE,
+        GD_STMT_MERGE_UNDO,
+        GD_STMT_GUEST_EXPORT,
+        GD_STMT_ERASURE_FACTS,
+        GD_STMT_GUEST_ERASE,
         _GD_STMT_MAX,
 };
 

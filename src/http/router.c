@@ -27,6 +27,10 @@ const struct gd_route gd_routes[] = {
         {"PATCH", "/v1/guests/{id}", gd_h_guest_patch, ROLE(FRONTDESK), GD_BODY_MERGE_PATCH, true, 0},
         {"DELETE", "/v1/guests/{id}", gd_h_guest_delete, ROLE(FRONTDESK), GD_BODY_NONE, true, 0},
         {"POST", "/v1/guests/{id}/restore", gd_h_guest_restore, ROLE(OPS), GD_BODY_NONE, true, 0},
+        {"GET", "/v1/guests/{id}/duplicates", gd_h_guest_duplicates, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true, 0},
+        {"POST", "/v1/guests/{id}/merge", gd_h_guest_merge, ROLE(FRONTDESK), GD_BODY_JSON, true, 0},
+        {"POST", "/v1/merges/{id}/undo", gd_h_merge_undo, ROLE(FRONTDESK), GD_BODY_NONE, true, 0},
+        {"GET", "/v1/guests/{id}/export", gd_h_guest_export, ROLE(ADMIN), GD_BODY_NONE, true, 0},
 
         SECTION_ROUTES("stays", GD_SECTION_STAYS, ROLE(FRONTDESK)),
         SECTION_ROUTES("consumptions", GD_SECTION_CONSUMPTIONS, ROLE(FRONTDESK)),

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* Handle duplicates, merge and undo, and the data-subject export of a guest. */
+#include <string.h>
+
+#include "guestd/duplicates.h"
+#include "guestd/validate.h"
+#include "handlers.h"
+
+/* Ids of any other shape cannot exist: answer 404 before asking the database. */
+static enum gd_err path_id(struct gd_req *req, const char *what, struct gd_error *reterr)
+{
+        if (!gd_valid_uuid(req->params[0]))
+                return gd_error_set(reterr, GD_ERR_NOT_FOUND, "No %s has this id.", what);
+        return GD_OK;
+}
+
+GD_HANDLER(gd_h_guest_duplicates)
+{
+        json_t *items = NULL;
+        enum gd_err e = path_id(req, "guest", reterr);
+        if (e == GD_OK)
+                e = gd_db_guest_duplicates(req->db, req->params[0], &items, reterr);
+        if (e != GD_OK)
+                return e;
+        if (gd_dup_rank(items, GD_DUP_MAX_CANDIDATES) < 0) {
+                json_decref(items);
+                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        }
+        reply->body = json_pack("{s:o}", "items", items);
+        return reply->body ? GD_OK : gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+}
+
+/* One transaction: the merge function locks both guests, and an If-Match that does not match the
+ * survivor's version before the merge rolls everything back. A dry run is rolled back too. */
+GD_HANDLER(gd_h_guest_merge)
+{
+        const char *source = NULL;
+        bool dry_run = false;
+        enum gd_err e = path_id(req, "guest", reterr);
+        if (e == GD_OK)
+                e = gd_merge_request_parse(req->json, &source, &dry_run, reterr);
+        if (e == GD_OK)
+                e = gd_db_begin(req->db, reterr);
+        if (e != GD_OK)
+                return e;
+        json_t *result = NULL;
+        long version_before = 0;
+        bool conditional;
+        e = gd_db_merge(req->db, req->params[0], source, dry_run, req->who.key_name, &result, &version_before, reterr);
+        if (e == GD_OK && !gd_if_match_allows(req, version_before, &conditional))
+                e = gd_error_set(reterr, GD_ERR_PRECONDITION, "The guest has changed since the version in If-Match.");
+        if (e == GD_OK && !dry_run)
+                e = gd_db_commit(req->db, reterr);
+        if (e != GD_OK || dry_run)
+                gd_db_rollback(req->db);
+        if (e != GD_OK) {
+                json_decref(result);
+                return e;
+        }
+        reply->body = result;
+        return GD_OK;
+}
+
+GD_HANDLER(gd_h_merge_undo)
+{
+        json_t *result = NULL;
+        enum gd_err e = path_id(req, "merge", reterr);
+        if (e == GD_OK)
+                e = gd_db_merge_undo(req->db, req->params[0], req->who.key_name, &result, reterr);
+        if (e == GD_OK)
+                reply->body = result;
+        return e;
+}
+
+GD_HANDLER(gd_h_guest_export)
+{
+        json_t *doc = NULL;
+        enum gd_err e = path_id(req, "guest", reterr);
+        if (e == GD_OK)
+                e = gd_db_guest_export(req->db, req->params[0], &doc, reterr);
+        if (e == GD_OK)
+                reply->body = doc;
+        return e;
+}
