@@ -2,7 +2,7 @@
 GET /v1/guests/{id}/duplicates, POST /v1/guests/{id}/merge, POST /v1/merges/{merge_id}/undo,
 GET /v1/guests/{id}/export, DELETE /v1/guests/{id}?erase=true)."""
 
-import json
+import concurrent.futures
 import random
 
 import pytest
@@ -220,6 +220,61 @@ def test_undo_refused_when_survivor_gone(api, db, make_guest):
     assert api("DELETE", f"/v1/guests/{a['id']}", key="frontdesk").status == 204
     with db.unchanged():
         h.assert_problem(api("POST", f"/v1/merges/{r.json()['merge_id']}/undo", key="frontdesk"), 409, "conflict")
+
+
+def test_merge_fill_rules_legal_hold_and_consent(api, make_guest):
+    survivor = make_guest(marketing_consent=False, email=f"keep.{h.tok(8)}@example.com")
+    source = make_guest(legal_hold=True, marketing_consent=True, vip_code="GOLD-1",
+                        email=f"other.{h.tok(8)}@example.com", address={"city": "Berlin", "country": "DE"})
+    r = merge(api, survivor["id"], source["id"])
+    assert r.status == 200, r
+    assert r.json()["filled"] == ["address", "legal_hold", "vip_code"], r.json()
+    card = d.card(api, survivor["id"])
+    assert card["legal_hold"] is True and card["vip_code"] == "GOLD-1" and card["address"]["city"] == "Berlin"
+    assert card["marketing_consent"] is False and card["email"] == survivor["email"]
+    r = api("POST", f"/v1/merges/{r.json()['merge_id']}/undo", key="admin")
+    assert r.status == 200 and r.json()["unfilled"] == ["address", "legal_hold", "vip_code"], r
+    card = d.card(api, survivor["id"])
+    assert card["legal_hold"] is False and card["vip_code"] is None and card["address"] is None
+
+
+def test_opposite_merges_at_once_do_not_deadlock(api, db, make_guest):
+    for _ in range(5):
+        a, b = make_guest(), make_guest()
+        d.stay(api, a["id"], "2024-02-01")
+        d.stay(api, b["id"], "2024-03-01")
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            rs = list(pool.map(lambda pair: merge(api, *pair), [(a["id"], b["id"]), (b["id"], a["id"])]))
+        assert sorted(r.status for r in rs) == [200, 404], rs
+        won = next(r for r in rs if r.status == 200).json()
+        # the other one waited for the locks and then found its survivor merged away
+        lost = h.assert_problem(next(r for r in rs if r.status == 404), 404, "not-found")
+        assert lost["merged_into"] == won["survivor_id"], lost
+        live = db.rows(f"SELECT id::text FROM guest WHERE id IN ('{a['id']}', '{b['id']}') AND deleted_at IS NULL")
+        assert live == [(won["survivor_id"],)]
+        assert db.scalar(f"SELECT count(*) FROM stay WHERE guest_id = '{won['survivor_id']}'") == "2"
+
+
+def test_undo_refused_when_a_moved_row_was_linked_since(api, db, make_guest):
+    a, b = make_guest(), make_guest()
+    mine = d.stay(api, a["id"], "2024-05-01")
+    charge = d.charge(api, b["id"], "2024-01-01T10:00:00Z", payment_status="paid")
+    m = merge(api, a["id"], b["id"]).json()
+    d.patch(api, a["id"], "consumptions", charge["id"], {"stay_id": mine["id"]})
+    before = (db.guest_row(a["id"]), db.guest_row(b["id"]))
+    with db.unchanged():
+        p = h.assert_problem(api("POST", f"/v1/merges/{m['merge_id']}/undo", key="frontdesk"), 409, "conflict")
+        assert "linked" in p["detail"], p
+    assert (db.guest_row(a["id"]), db.guest_row(b["id"])) == before
+    assert db.scalar(f"SELECT undone_at IS NULL FROM merge_journal WHERE id = '{m['merge_id']}'") == "t"
+
+
+def test_erasing_a_merged_source_forgets_its_merge(api, db, make_guest):
+    a, b = make_guest(), make_guest()
+    m = merge(api, a["id"], b["id"]).json()
+    assert api("DELETE", f"/v1/guests/{b['id']}?erase=true", key="admin").status == 204
+    h.assert_problem(api("POST", f"/v1/merges/{m['merge_id']}/undo", key="frontdesk"), 404, "not-found")
+    assert d.card(api, a["id"])["id"] == a["id"]
 
 
 # ---------------------------------------------------------------- export
