@@ -234,10 +234,14 @@ BEGIN
             'preferences', (SELECT count(*) FROM pr), 'special_dates', (SELECT count(*) FROM sd),
             'complaints', (SELECT count(*) FROM cm), 'external_refs', (SELECT count(*) FROM xr))
         INTO back;
-    EXCEPTION WHEN foreign_key_violation THEN
-        -- a moved charge or complaint was linked to one of the survivor's own stays since (or the
-        -- other way round): moving them apart would break that link
-        RETURN jsonb_build_object('error', 'linked');
+    EXCEPTION
+        WHEN foreign_key_violation THEN
+            -- a moved charge or complaint was linked to one of the survivor's own stays since (or
+            -- the other way round): moving them apart would break that link
+            RETURN jsonb_build_object('error', 'linked');
+        WHEN unique_violation THEN
+            -- a moved preference was given the category and key of one the source kept
+            RETURN jsonb_build_object('error', 'clash');
     END;
 
     PERFORM merge_write_basic(j.survivor_id, jsonb_populate_record(s, patch));

@@ -90,6 +90,9 @@ static enum gd_err merge_refused(struct gd_conn *c, const char *survivor, const 
         if (strcmp(code, "linked") == 0)
                 return gd_error_set(reterr, GD_ERR_CONFLICT,
                                     "A moved charge or complaint was linked to a stay of the other guest since.");
+        if (strcmp(code, "clash") == 0)
+                return gd_error_set(reterr, GD_ERR_CONFLICT,
+                                    "A moved preference now has the category and key of one the merged guest kept.");
         return gd_error_set(reterr, GD_ERR_INTERNAL, NULL);
 }
 

@@ -269,6 +269,21 @@ def test_undo_refused_when_a_moved_row_was_linked_since(api, db, make_guest):
     assert db.scalar(f"SELECT undone_at IS NULL FROM merge_journal WHERE id = '{m['merge_id']}'") == "t"
 
 
+def test_undo_refused_when_a_moved_preference_clashes(api, db, make_guest):
+    a, b = make_guest(), make_guest()
+    own = d.create(api, a["id"], "preferences", category="room", key="floor", value="high")
+    kept = d.create(api, b["id"], "preferences", category="room", key="floor", value="low")
+    moved = d.create(api, b["id"], "preferences", category="room", key="view", value="sea")
+    m = merge(api, a["id"], b["id"]).json()
+    assert m["kept_on_source"] == {"preferences": 1}
+    assert api("DELETE", f"/v1/guests/{a['id']}/preferences/{own['id']}", key="frontdesk").status == 204
+    d.patch(api, a["id"], "preferences", moved["id"], {"key": "floor"})
+    with db.unchanged():
+        p = h.assert_problem(api("POST", f"/v1/merges/{m['merge_id']}/undo", key="frontdesk"), 409, "conflict")
+        assert "preference" in p["detail"], p
+    assert owners(db, "preference", [kept["id"], moved["id"]]) == {kept["id"]: b["id"], moved["id"]: a["id"]}
+
+
 def test_erasing_a_merged_source_forgets_its_merge(api, db, make_guest):
     a, b = make_guest(), make_guest()
     m = merge(api, a["id"], b["id"]).json()
