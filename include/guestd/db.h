@@ -133,6 +133,9 @@ enum gd_err gd_db_infer_facts(struct gd_conn *c, const char *guest_id, struct gd
 /* Makes the guest's inferred preferences exactly `items` (others are never touched). */
 enum gd_err gd_db_infer_apply(struct gd_conn *c, const char *guest_id, const struct gd_inferred *items, size_t n,
                               struct gd_error *reterr);
+/* Recomputes a guest's inferred preferences from its history (facts, domain/infer.c, apply): after
+ * a write to stays or charges, and after a merge or its undo moved history between guests. */
+enum gd_err gd_db_infer_refresh(struct gd_conn *c, const char *guest_id, struct gd_error *reterr);
 
 /* ---- reports (db/sections.c) ---- */
 /* first_day and last_day are valid YYYY-MM-DD dates, first_day <= last_day. */

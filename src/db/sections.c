@@ -225,6 +225,19 @@ enum gd_err gd_db_infer_apply(struct gd_conn *c, const char *guest_id, const str
         return e;
 }
 
+enum gd_err gd_db_infer_refresh(struct gd_conn *c, const char *guest_id, struct gd_error *reterr)
+{
+        struct gd_stay_fact stays[GD_INFER_STAYS];
+        struct gd_dining_fact dining[GD_INFER_DINING];
+        struct gd_inferred found[GD_INFER_MAX_RESULTS];
+        size_t n_stays = 0, n_dining = 0;
+        enum gd_err e = gd_db_infer_facts(c, guest_id, stays, &n_stays, dining, &n_dining, reterr);
+        if (e != GD_OK)
+                return e;
+        size_t n = gd_infer_preferences(stays, n_stays, dining, n_dining, found, GD_INFER_MAX_RESULTS);
+        return gd_db_infer_apply(c, guest_id, found, n, reterr);
+}
+
 enum gd_err gd_db_complaint_report(struct gd_conn *c, const char *first_day, const char *last_day, json_t **ret,
                                    struct gd_error *reterr)
 {

@@ -48,7 +48,11 @@ GD_HANDLER(gd_h_guest_merge)
         bool conditional;
         e = gd_db_merge(req->db, req->params[0], source, dry_run, req->who.key_name, &result, &version_before, reterr);
         if (e == GD_OK && !gd_if_match_allows(req, version_before, &conditional))
-                e = gd_error_set(reterr, GD_ERR_PRECONDITION, "The guest has changed since the version in If-Match.");
+                e = gd_error_set(reterr, GD_ERR_PRECONDITION,
+                                 "The guest has changed since the version in If-Match.");
+        /* the survivor's history grew: what guestd infers from it may have changed too */
+        if (e == GD_OK && !dry_run)
+                e = gd_db_infer_refresh(req->db, req->params[0], reterr);
         if (e == GD_OK && !dry_run)
                 e = gd_db_commit(req->db, reterr);
         if (e != GD_OK || dry_run)
@@ -61,15 +65,28 @@ GD_HANDLER(gd_h_guest_merge)
         return GD_OK;
 }
 
+/* One transaction: the undo, then the inferred preferences of both guests from their history. */
 GD_HANDLER(gd_h_merge_undo)
 {
         json_t *result = NULL;
         enum gd_err e = path_id(req, "merge", reterr);
         if (e == GD_OK)
-                e = gd_db_merge_undo(req->db, req->params[0], req->who.key_name, &result, reterr);
+                e = gd_db_begin(req->db, reterr);
+        if (e != GD_OK)
+                return e;
+        e = gd_db_merge_undo(req->db, req->params[0], req->who.key_name, &result, reterr);
+        const char *const guests[] = {"survivor_id", "source_id"};
+        for (int i = 0; e == GD_OK && i < 2; i++)
+                e = gd_db_infer_refresh(req->db, json_string_value(json_object_get(result, guests[i])), reterr);
         if (e == GD_OK)
-                reply->body = result;
-        return e;
+                e = gd_db_commit(req->db, reterr);
+        if (e != GD_OK) {
+                gd_db_rollback(req->db);
+                json_decref(result);
+                return e;
+        }
+        reply->body = result;
+        return GD_OK;
 }
 
 GD_HANDLER(gd_h_guest_export)

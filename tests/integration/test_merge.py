@@ -284,6 +284,21 @@ def test_undo_refused_when_a_moved_preference_clashes(api, db, make_guest):
     assert owners(db, "preference", [kept["id"], moved["id"]]) == {kept["id"]: b["id"], moved["id"]: a["id"]}
 
 
+def test_inferred_preferences_follow_the_history(api, db, make_guest):
+    a, b = make_guest(), make_guest()
+    d.stay(api, a["id"], "2024-01-05", room_type="deluxe", adults=1)
+    d.stay(api, a["id"], "2024-02-05", room_type="deluxe", adults=2)
+    d.stay(api, b["id"], "2024-03-05", room_type="deluxe", adults=3)
+    assert d.pref(api, a["id"], "room", "room_type") is None
+    m = merge(api, a["id"], b["id"]).json()
+    p = d.pref(api, a["id"], "room", "room_type")
+    assert p is not None and (p["value"], p["source"]) == ("deluxe", "inferred"), d.preferences(api, a["id"])
+    r = api("POST", f"/v1/merges/{m['merge_id']}/undo", key="frontdesk")
+    assert r.status == 200, r
+    assert d.pref(api, a["id"], "room", "room_type") is None
+    assert d.pref(api, b["id"], "room", "room_type") is None
+
+
 def test_erasing_a_merged_source_forgets_its_merge(api, db, make_guest):
     a, b = make_guest(), make_guest()
     m = merge(api, a["id"], b["id"]).json()
