@@ -81,6 +81,23 @@ def test_duplicates_reasons_scores_and_order(api, make_guest):
     assert items[0]["family_name"] == everything["family_name"] and items[0]["email"] == mail
 
 
+def test_duplicates_capped_at_20_best_first(api, make_guest):
+    tel = phone()
+    me = make_guest(phone=tel)
+    twins = [make_guest(phone=tel)["id"] for _ in range(21)]
+    best = make_guest(phone=tel, family_name=me["family_name"])  # no birth date: the phone only
+    mail = f"cap.{h.tok(8)}@example.com"
+    api("PATCH", f"/v1/guests/{me['id']}", key="frontdesk", body={"email": mail},
+        headers={"Content-Type": "application/merge-patch+json"})
+    api("PATCH", f"/v1/guests/{best['id']}", key="frontdesk", body={"email": mail},
+        headers={"Content-Type": "application/merge-patch+json"})
+    items = api("GET", f"/v1/guests/{me['id']}/duplicates", key="frontdesk").json()["items"]
+    assert len(items) == 20
+    assert items[0]["id"] == best["id"] and items[0]["score"] == 70
+    rest = [i["id"] for i in items[1:]]
+    assert rest == sorted(twins)[:19], "equal scores go by id"
+
+
 def test_duplicates_none_and_unknown(api, make_guest):
     g = make_guest(family_name="Lonely" + h.tok(10))
     r = api("GET", f"/v1/guests/{g['id']}/duplicates", key="frontdesk")
@@ -203,8 +220,9 @@ def test_merge_bad_input_changes_nothing(api, db, make_guest):
                              ([], [""])):
             r = api("POST", f"/v1/guests/{a['id']}/merge", key="frontdesk", body=body)
             h.assert_problem(r, 422, "invalid-field", fields=fields)
-        r = merge(api, a["id"], b["id"], headers={"If-Match": f'"{a["version"] + 5}"'})
-        h.assert_problem(r, 412)
+        for dry_run in (None, True):
+            r = merge(api, a["id"], b["id"], dry_run=dry_run, headers={"If-Match": f'"{a["version"] + 5}"'})
+            h.assert_problem(r, 412)
         r = api("POST", f"/v1/guests/{a['id']}/merge", key="frontdesk", body="{",
                 headers={"Content-Type": "application/json"})
         assert r.status == 400, r
