@@ -72,7 +72,7 @@ enum gd_err gd_db_section_create(struct gd_conn *c, enum gd_section s, const cha
                 return constraint_error(c, e, reterr);
         if (PQntuples(r) == 0) {
                 PQclear(r);
-                return gd_error_set(reterr, GD_ERR_NOT_FOUND, "No guest has this id.");
+                return gd_db_guest_not_found(c, guest_id, reterr);
         }
         return single_item(s, r, ret_item, reterr);
 }
@@ -95,7 +95,7 @@ static enum gd_err guest_is_live(struct gd_conn *c, const char *guest_id, struct
                 return e;
         int n = PQntuples(r);
         PQclear(r);
-        return n == 1 ? GD_OK : gd_error_set(reterr, GD_ERR_NOT_FOUND, "No guest has this id.");
+        return n == 1 ? GD_OK : gd_db_guest_not_found(c, guest_id, reterr);
 }
 
 enum gd_err gd_db_section_list(struct gd_conn *c, enum gd_section s, const char *guest_id, const char *after_key,

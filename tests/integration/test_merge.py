@@ -170,6 +170,12 @@ def test_merge_dry_run_then_merge_then_undo(api, db, make_guest):
     assert source["external_refs"][0] in card["external_refs"]
     p = h.assert_problem(get_guest(api, tid), 404, "not-found")
     assert p["merged_into"] == sid, p
+    for method, path, body in (("GET", f"/v1/guests/{tid}/stays", None),
+                               ("POST", f"/v1/guests/{tid}/special-dates", d.minimal("special-dates")),
+                               ("GET", f"/v1/guests/{tid}/loyalty", None),
+                               ("GET", f"/v1/guests/{tid}/duplicates", None)):
+        p = h.assert_problem(api(method, path, key="frontdesk", body=body), 404, "not-found")
+        assert p["merged_into"] == sid, (path, p)
     # a merged guest comes back only by the undo
     p = h.assert_problem(api("POST", f"/v1/guests/{tid}/restore", key="ops"), 409, "conflict")
     assert p["merged_into"] == sid
