@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "guestd/config.h"
+#include "guestd/erasure.h"
 #include "guestd/error.h"
 #include "guestd/infer.h"
 #include "guestd/purge.h"
@@ -170,6 +171,9 @@ enum gd_err gd_db_infer_facts(struct gd_conn *c, const char *guest_id, struct gd
 /* Makes the guest's inferred preferences exactly `items` (others are never touched). */
 enum gd_err gd_db_infer_apply(struct gd_conn *c, const char *guest_id, const struct gd_inferred *items, size_t n,
                               struct gd_error *reterr);
+/* Recomputes a guest's inferred preferences from its history (facts, domain/infer.c, apply): after
+ * a write to stays or charges, and after a merge or its undo moved history between guests. */
+enum gd_err gd_db_infer_refresh(struct gd_conn *c, const char *guest_id, struct gd_error *reterr);
 
 /* ---- reports (db/sections.c) ---- */
 /* first_day and last_day are valid YYYY-MM-DD dates, first_day <= last_day. */
@@ -279,5 +283,24 @@ enum gd_err gd_db_apikey_list(struct gd_conn *c, const char *after_key, const ch
 /* GD_ERR_NOT_FOUND for an unknown or already revoked key. */
 enum gd_err gd_db_apikey_revoke(struct gd_conn *c, const char *id, struct gd_error *reterr);
 enum gd_err gd_db_apikey_count_active(struct gd_conn *c, enum gd_role role, long *ret, struct gd_error *reterr);
+
+/* ---- db/merge.c: duplicates, merge, export, erasure (sql/0008) ---- */
+/* NOT_FOUND for a guest id that a read did not find; sets merged_into when it was merged away. */
+enum gd_err gd_db_guest_not_found(struct gd_conn *c, const char *id, struct gd_error *reterr);
+/* The candidates of live guest `id` with their reasons, unscored (domain/duplicates.c ranks them). */
+enum gd_err gd_db_guest_duplicates(struct gd_conn *c, const char *id, json_t **ret_items, struct gd_error *reterr);
+/* Merges (or previews) source into survivor; the caller holds a transaction and checks If-Match
+ * against *ret_version_before (the survivor's version before the merge) before committing. */
+enum gd_err gd_db_merge(struct gd_conn *c, const char *survivor, const char *source, bool dry_run, const char *actor,
+                        json_t **ret, long *ret_version_before, struct gd_error *reterr);
+enum gd_err gd_db_merge_undo(struct gd_conn *c, const char *merge_id, const char *actor, json_t **ret,
+                             struct gd_error *reterr);
+/* Everything held on a guest, live or soft-deleted. */
+enum gd_err gd_db_guest_export(struct gd_conn *c, const char *id, json_t **ret, struct gd_error *reterr);
+/* Locks the guest (live or soft-deleted) and reads what domain/erasure.c judges; in a transaction. */
+enum gd_err gd_db_erasure_facts(struct gd_conn *c, const char *id, struct gd_erasure_facts *ret, long *ret_version,
+                                struct gd_error *reterr);
+/* Deletes the guest, its sections and the guests merged into it, leaving tombstones (reason erasure). */
+enum gd_err gd_db_guest_erase(struct gd_conn *c, const char *id, struct gd_error *reterr);
 
 #endif

@@ -190,7 +190,10 @@ enum gd_err gd_db_guest_get(struct gd_conn *c, const char *id, json_t **ret_gues
         const char *params[] = {id};
         PGresult *r = NULL;
         enum gd_err e = gd_db_exec(c, GD_STMT_GUEST_GET, params, &r, reterr);
-        return e != GD_OK ? e : single_guest(r, ret_guest, reterr);
+        if (e == GD_OK)
+                e = single_guest(r, ret_guest, reterr);
+        /* a merged guest's id answers 404 with the guest it went into */
+        return e == GD_ERR_NOT_FOUND ? gd_db_guest_not_found(c, id, reterr) : e;
 }
 
 /* After a conditional write touched no row: was the guest gone, or was its version different? */
@@ -259,6 +262,11 @@ enum gd_err gd_db_guest_restore(struct gd_conn *c, const char *id, json_t **ret_
         e = why_unchanged(c, id, reterr);
         if (e == GD_ERR_PRECONDITION) /* it exists and is live */
                 return gd_error_set(reterr, GD_ERR_CONFLICT, "The guest is not deleted.");
+        if (e == GD_ERR_NOT_FOUND && gd_db_guest_not_found(c, id, reterr) == GD_ERR_NOT_FOUND &&
+            reterr->merged_into[0])
+                return gd_error_set(reterr, GD_ERR_CONFLICT,
+                                    "The guest was merged into guest %s: undo the merge to bring it back.",
+                                    reterr->merged_into);
         return e;
 }
 

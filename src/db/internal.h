@@ -87,6 +87,13 @@ enum gd_stmt {
         GD_STMT_IDEM_EXPIRE,
         GD_STMT_GUEST_HISTORY,
         GD_STMT_CHANGES,
+        GD_STMT_GUEST_MERGED_INTO,
+        GD_STMT_GUEST_DUPLICATES,
+        GD_STMT_MERGE,
+        GD_STMT_MERGE_UNDO,
+        GD_STMT_GUEST_EXPORT,
+        GD_STMT_ERASURE_FACTS,
+        GD_STMT_GUEST_ERASE,
         _GD_STMT_MAX,
 };
 

@@ -27,7 +27,9 @@ enum gd_err gd_db_loyalty_get(struct gd_conn *c, const char *guest_id, json_t **
         const char *params[] = {guest_id};
         PGresult *r = NULL;
         enum gd_err e = gd_db_exec(c, GD_STMT_LOYALTY_GET, params, &r, reterr);
-        return e != GD_OK ? e : json_result(r, "No guest has this id.", ret, reterr);
+        if (e == GD_OK)
+                e = json_result(r, "No guest has this id.", ret, reterr);
+        return e == GD_ERR_NOT_FOUND ? gd_db_guest_not_found(c, guest_id, reterr) : e;
 }
 
 enum gd_err gd_db_loyalty_config_get(struct gd_conn *c, json_t **ret, struct gd_error *reterr)

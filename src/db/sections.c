@@ -72,7 +72,7 @@ enum gd_err gd_db_section_create(struct gd_conn *c, enum gd_section s, const cha
                 return constraint_error(c, e, reterr);
         if (PQntuples(r) == 0) {
                 PQclear(r);
-                return gd_error_set(reterr, GD_ERR_NOT_FOUND, "No guest has this id.");
+                return gd_db_guest_not_found(c, guest_id, reterr);
         }
         return single_item(s, r, ret_item, reterr);
 }
@@ -95,7 +95,7 @@ static enum gd_err guest_is_live(struct gd_conn *c, const char *guest_id, struct
                 return e;
         int n = PQntuples(r);
         PQclear(r);
-        return n == 1 ? GD_OK : gd_error_set(reterr, GD_ERR_NOT_FOUND, "No guest has this id.");
+        return n == 1 ? GD_OK : gd_db_guest_not_found(c, guest_id, reterr);
 }
 
 enum gd_err gd_db_section_list(struct gd_conn *c, enum gd_section s, const char *guest_id, const char *after_key,
@@ -223,6 +223,19 @@ enum gd_err gd_db_infer_apply(struct gd_conn *c, const char *guest_id, const str
         free(text);
         PQclear(r);
         return e;
+}
+
+enum gd_err gd_db_infer_refresh(struct gd_conn *c, const char *guest_id, struct gd_error *reterr)
+{
+        struct gd_stay_fact stays[GD_INFER_STAYS];
+        struct gd_dining_fact dining[GD_INFER_DINING];
+        struct gd_inferred found[GD_INFER_MAX_RESULTS];
+        size_t n_stays = 0, n_dining = 0;
+        enum gd_err e = gd_db_infer_facts(c, guest_id, stays, &n_stays, dining, &n_dining, reterr);
+        if (e != GD_OK)
+                return e;
+        size_t n = gd_infer_preferences(stays, n_stays, dining, n_dining, found, GD_INFER_MAX_RESULTS);
+        return gd_db_infer_apply(c, guest_id, found, n, reterr);
 }
 
 enum gd_err gd_db_complaint_report(struct gd_conn *c, const char *first_day, const char *last_day, json_t **ret,

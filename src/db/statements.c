@@ -185,6 +185,9 @@
         " WHERE g.deleted_at < " FROM_EPOCH_US("$1") AFTER_KEYSET("g.deleted_at, g.id")                      \
         " ORDER BY g.deleted_at, g.id LIMIT $4::int" lock
 
+/* candidates each reason may add: a very common name or a shared company phone cannot flood the list */
+#define DUP_PER_REASON "100"
+
 const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
         [GD_STMT_GUEST_INSERT] = {"guest_insert",
                 "WITH doc AS (SELECT $1::jsonb AS d),"
@@ -344,6 +347,8 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "UPDATE guest g SET deleted_at = NULL, deleted_reason = NULL, purge_run_id = NULL,"
                 " version = version + 1, updated_at = now()"
                 " WHERE g.id = $1::uuid AND g.deleted_at IS NOT NULL"
+                /* a merged guest comes back only by undoing its merge, which moves its rows back too */
+                " AND g.deleted_reason <> 'merge'"
                 " RETURNING " GUEST_COLUMNS("g") ", " GUEST_REFS("g"), 1},
 
         [GD_STMT_GUEST_REF_CLASHES] = {"guest_ref_clashes",
@@ -495,4 +500,69 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 " WHERE ($1::xid8 IS NULL OR (e.xid, e.id) > ($1::xid8, $2::bigint))"
                 " AND e.xid < pg_snapshot_xmin(pg_current_snapshot())"
                 " ORDER BY e.xid, e.id LIMIT $3::int", 3},
+
+        /* asked only after a guest read found nothing: was the id merged into another guest? */
+        [GD_STMT_GUEST_MERGED_INTO] = {"guest_merged_into",
+                "SELECT merged_into::text FROM guest WHERE id = $1::uuid AND deleted_reason = 'merge'", 1},
+        /*
+         * Likely duplicates of live guest $1: one lookup per reason, each on its index of sql/0008
+         * (or guest_phone of sql/0001) and capped, then the reasons per candidate. No row: no such
+         * live guest; one row with a NULL item: no candidate. domain/duplicates.c scores and orders.
+         */
+        [GD_STMT_GUEST_DUPLICATES] = {"guest_duplicates",
+                "WITH t AS (SELECT * FROM guest WHERE id = $1::uuid AND deleted_at IS NULL),"
+                " hits AS ("
+                "  (SELECT g.id, 'same_email' AS reason FROM t JOIN guest g"
+                "     ON lower(btrim(g.email)) = lower(btrim(t.email)) AND g.deleted_at IS NULL AND g.email IS NOT NULL"
+                "   WHERE g.id <> t.id LIMIT " DUP_PER_REASON ")"
+                "  UNION ALL"
+                "  (SELECT g.id, 'same_phone' FROM t JOIN guest g ON g.phone = t.phone AND g.deleted_at IS NULL"
+                "   WHERE g.id <> t.id LIMIT " DUP_PER_REASON ")"
+                "  UNION ALL"
+                "  (SELECT g.id, 'same_id_document' FROM t JOIN guest g"
+                "     ON (g.id_document ->> 'type', g.id_document ->> 'number', g.id_document ->> 'country')"
+                "      = (t.id_document ->> 'type', t.id_document ->> 'number', t.id_document ->> 'country')"
+                "     AND g.deleted_at IS NULL AND g.id_document IS NOT NULL"
+                "   WHERE g.id <> t.id LIMIT " DUP_PER_REASON ")"
+                "  UNION ALL"
+                "  (SELECT g.id, 'same_name_and_birth_date' FROM t JOIN guest g ON g.birth_date = t.birth_date"
+                "     AND search_fold(g.family_name) = search_fold(t.family_name)"
+                "     AND search_fold(coalesce(g.given_name, '')) = search_fold(coalesce(t.given_name, ''))"
+                "     AND g.deleted_at IS NULL AND g.birth_date IS NOT NULL"
+                "   WHERE g.id <> t.id LIMIT " DUP_PER_REASON ")"
+                "  UNION ALL"
+                /* pg_trgm's % (similarity above pg_trgm.similarity_threshold, 0.3 by default) */
+                "  (SELECT g.id, 'similar_name_and_birth_date' FROM t JOIN guest g ON g.birth_date = t.birth_date"
+                "     AND g.search_name % t.search_name AND g.deleted_at IS NULL AND g.birth_date IS NOT NULL"
+                "   WHERE g.id <> t.id LIMIT " DUP_PER_REASON "))"
+                " SELECT t.id::text, c.item::text FROM t LEFT JOIN LATERAL ("
+                "   SELECT json_build_object('id', g.id, 'reasons', json_agg(DISTINCT h.reason),"
+                "     'family_name', g.family_name, 'given_name', g.given_name, 'birth_date', g.birth_date,"
+                "     'email', g.email, 'phone', g.phone) AS item"
+                "   FROM hits h JOIN guest g ON g.id = h.id GROUP BY g.id) c ON true", 1},
+        /* $1 survivor, $2 source, $3 dry run, $4 actor: sql/0008 merge_guests() */
+        [GD_STMT_MERGE] = {"merge",
+                "SELECT merge_guests($1::uuid, $2::uuid, $3::boolean, $4)::text", 4},
+        [GD_STMT_MERGE_UNDO] = {"merge_undo", "SELECT merge_undo($1::uuid, $2)::text", 2},
+        [GD_STMT_GUEST_EXPORT] = {"guest_export", "SELECT guest_export($1::uuid)::text WHERE EXISTS"
+                " (SELECT 1 FROM guest WHERE id = $1::uuid)", 1},
+        /* the facts of domain/erasure.c, under a lock on the guest (live or soft-deleted) */
+        [GD_STMT_ERASURE_FACTS] = {"erasure_facts",
+                "SELECT g.version, g.legal_hold,"
+                " (SELECT count(*) FROM complaint k WHERE k.guest_id = g.id AND k.status IN ('open', 'in_progress')),"
+                " (SELECT count(*) FROM consumption x WHERE x.guest_id = g.id"
+                "    AND x.payment_status IN ('unpaid', 'pending', 'disputed')),"
+                " (SELECT count(*) FROM stay s WHERE s.guest_id = g.id AND s.status = 'in_house'),"
+                " g.deleted_at IS NOT NULL"
+                " FROM guest g WHERE g.id = $1::uuid FOR UPDATE", 1},
+        /* The guest, every section and derived row (ON DELETE CASCADE), the guests merged into it
+         * (the same person's records), and the merge journal entries naming any of them, which
+         * hold personal data; a tombstone per guest stays. */
+        [GD_STMT_GUEST_ERASE] = {"guest_erase",
+                "WITH RECURSIVE fam AS (SELECT $1::uuid AS id"
+                "   UNION SELECT g.id FROM guest g JOIN fam ON g.merged_into = fam.id),"
+                " journal AS (DELETE FROM merge_journal m USING fam WHERE m.survivor_id = fam.id OR m.source_id = fam.id),"
+                " gone AS (DELETE FROM guest g USING fam WHERE g.id = fam.id RETURNING g.id, g.deleted_at)"
+                " INSERT INTO guest_tombstone (guest_id, deleted_at, reason, hard_deleted_at)"
+                " SELECT id, coalesce(deleted_at, now()), 'erasure', now() FROM gone RETURNING guest_id::text", 1},
 };

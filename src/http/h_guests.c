@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guestd/erasure.h"
 #include "guestd/guest.h"
 #include "guestd/validate.h"
 #include "handlers.h"
@@ -105,9 +106,52 @@ GD_HANDLER(gd_h_guest_patch)
         return e != GD_OK ? e : reply_guest(req, reply, 200, guest);
 }
 
+/* ?erase=true: the right to erasure, admin only; in one transaction the guest is locked, the rule
+ * of domain/erasure.c judges its facts, and the guest goes for good with a tombstone left. A
+ * soft-deleted guest can be erased too: its data is still held. */
+static enum gd_err erase_guest(struct gd_req *req, struct gd_error *reterr)
+{
+        if (req->who.role != GD_ROLE_ADMIN)
+                return gd_error_set(reterr, GD_ERR_FORBIDDEN, "Only an admin key may erase a guest.");
+        const char *id = NULL;
+        enum gd_err e = guest_id(req, &id, reterr);
+        if (e == GD_OK)
+                e = gd_db_begin(req->db, reterr);
+        if (e != GD_OK)
+                return e;
+        struct gd_erasure_facts facts = {0};
+        long version = 0;
+        bool conditional;
+        e = gd_db_erasure_facts(req->db, id, &facts, &version, reterr);
+        if (e == GD_OK && !gd_if_match_allows(req, version, &conditional))
+                e = gd_error_set(reterr, GD_ERR_PRECONDITION, "The guest has changed since the version in If-Match.");
+        if (e == GD_OK)
+                e = gd_erasure_check(&facts, reterr);
+        if (e == GD_OK)
+                e = gd_db_guest_erase(req->db, id, reterr);
+        if (e == GD_OK)
+                e = gd_db_commit(req->db, reterr);
+        if (e != GD_OK)
+                gd_db_rollback(req->db);
+        return e;
+}
+
+static const char *const delete_params[] = {"erase", NULL};
+
 GD_HANDLER(gd_h_guest_delete)
 {
-        enum gd_err e = gd_write_delete(req, &guest_ops, reterr);
+        enum gd_err e = gd_query_check_names(req, delete_params, reterr);
+        if (e != GD_OK)
+                return e;
+        const char *erase = gd_query_get(req, "erase");
+        if (erase && strcmp(erase, "true") != 0 && strcmp(erase, "false") != 0) {
+                gd_error_add_field(reterr, "erase", "must be true or false");
+                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The query parameters are not valid.");
+        }
+        if (erase && strcmp(erase, "true") == 0)
+                e = erase_guest(req, reterr);
+        else
+                e = gd_write_delete(req, &guest_ops, reterr);
         if (e == GD_OK)
                 reply->status = 204;
         return e;

@@ -6,7 +6,6 @@
  */
 #include <stdio.h>
 
-#include "guestd/infer.h"
 #include "guestd/validate.h"
 #include "handlers.h"
 
@@ -46,15 +45,7 @@ static bool feeds_inference(enum gd_section s)
 
 static enum gd_err refresh_inferred(struct gd_req *req, struct gd_error *reterr)
 {
-        struct gd_stay_fact stays[GD_INFER_STAYS];
-        struct gd_dining_fact dining[GD_INFER_DINING];
-        struct gd_inferred found[GD_INFER_MAX_RESULTS];
-        size_t n_stays = 0, n_dining = 0;
-        enum gd_err e = gd_db_infer_facts(req->db, req->params[0], stays, &n_stays, dining, &n_dining, reterr);
-        if (e != GD_OK)
-                return e;
-        size_t n = gd_infer_preferences(stays, n_stays, dining, n_dining, found, GD_INFER_MAX_RESULTS);
-        return gd_db_infer_apply(req->db, req->params[0], found, n, reterr);
+        return gd_db_infer_refresh(req->db, req->params[0], reterr);
 }
 
 /* Writes to stays and charges run in one transaction with the inference they trigger. */

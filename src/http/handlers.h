@@ -16,6 +16,11 @@ GD_HANDLER(gd_h_guest_patch);
 GD_HANDLER(gd_h_guest_delete);
 GD_HANDLER(gd_h_guest_restore);
 
+GD_HANDLER(gd_h_guest_duplicates);
+GD_HANDLER(gd_h_guest_merge);
+GD_HANDLER(gd_h_merge_undo);
+GD_HANDLER(gd_h_guest_export);
+
 GD_HANDLER(gd_h_section_create);
 GD_HANDLER(gd_h_section_list);
 GD_HANDLER(gd_h_section_get);

@@ -117,6 +117,25 @@ SECTION_PATCHES = {"stays": {"room_number": "12"}, "consumptions": {"covers": 2}
                    "special-dates": {"label": "authz"}, "complaints": {"status": "in_progress"}}
 
 
+def b_duplicates(ctx):
+    return f"/v1/guests/{_guest(ctx)['id']}/duplicates", None
+
+
+def b_merge(ctx):
+    return f"/v1/guests/{_guest(ctx)['id']}/merge", {"source_id": _guest(ctx)["id"]}
+
+
+def b_merge_undo(ctx):
+    survivor, source = _guest(ctx)["id"], _guest(ctx)["id"]
+    r = ctx["api"]("POST", f"/v1/guests/{survivor}/merge", key="frontdesk", body={"source_id": source})
+    assert r.status == 200, f"setup: merge failed: {r!r}"
+    return f"/v1/merges/{r.json()['merge_id']}/undo", None
+
+
+def b_export(ctx):
+    return f"/v1/guests/{_guest(ctx)['id']}/export", None
+
+
 BUILDERS = {
     ("POST", "/v1/guests"): b_post_guests,
     ("GET", "/v1/guests"): b_get_guests,
@@ -124,6 +143,10 @@ BUILDERS = {
     ("PATCH", "/v1/guests/{}"): b_patch_guest,
     ("DELETE", "/v1/guests/{}"): b_delete_guest,
     ("POST", "/v1/guests/{}/restore"): b_restore_guest,
+    ("GET", "/v1/guests/{}/duplicates"): b_duplicates,
+    ("POST", "/v1/guests/{}/merge"): b_merge,
+    ("POST", "/v1/merges/{}/undo"): b_merge_undo,
+    ("GET", "/v1/guests/{}/export"): b_export,
     ("POST", "/v1/api-keys"): b_post_keys,
     ("GET", "/v1/api-keys"): b_get_keys,
     ("DELETE", "/v1/api-keys/{}"): b_delete_key,
