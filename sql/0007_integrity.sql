@@ -37,7 +37,7 @@ CREATE TABLE audit_event (
     at         timestamptz NOT NULL DEFAULT now(),
     actor      text NOT NULL,
     request_id text,
-    action     text NOT NULL CHECK (action IN ('created', 'updated', 'deleted', 'restored', 'purged')),
+    action     text NOT NULL CHECK (action IN ('created', 'updated', 'deleted', 'restored', 'purged', 'merged')),
     entity     text NOT NULL CHECK (entity IN ('guest', 'stay', 'consumption', 'preference', 'special_date',
                                                'complaint')),
     entity_id  uuid NOT NULL,
@@ -78,8 +78,8 @@ CREATE TABLE change_event (
     id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     xid       xid8 NOT NULL DEFAULT pg_current_xact_id(),
     at        timestamptz NOT NULL DEFAULT now(),
-    type      text NOT NULL CHECK (type IN ('created', 'updated', 'deleted', 'restored', 'purged', 'tier_changed',
-                                            'complaint')),
+    type      text NOT NULL CHECK (type IN ('created', 'updated', 'deleted', 'restored', 'purged', 'merged',
+                                            'tier_changed', 'complaint')),
     guest_id  uuid NOT NULL,
     entity    text NOT NULL,
     entity_id uuid NOT NULL,
@@ -135,15 +135,18 @@ BEGIN
         WITH c AS (
             SELECT n.id,
                    CASE WHEN o.deleted_at IS NULL AND n.deleted_at IS NOT NULL
-                        THEN CASE n.deleted_reason WHEN 'purge' THEN 'purged' ELSE 'deleted' END
+                        THEN CASE n.deleted_reason WHEN 'purge' THEN 'purged' WHEN 'merge' THEN 'merged'
+                             ELSE 'deleted' END
                         WHEN o.deleted_at IS NOT NULL AND n.deleted_at IS NULL THEN 'restored'
                         ELSE 'updated' END AS action,
-                   guest_changes(to_jsonb(o), to_jsonb(n)) AS changes, o.version <> n.version AS written
+                   guest_changes(to_jsonb(o), to_jsonb(n)) AS changes, o.version <> n.version AS written,
+                   -- a merge (sql/0008) names the guest that took this one's dossier
+                   to_jsonb(n) -> 'merged_into' AS merged_into
             FROM new_rows n JOIN old_rows o USING (id)
         ), kept AS (
             -- an update of the basic info bumps the version; one whose guest columns all stayed
             -- the same changed the external references (kept in their own table)
-            SELECT id, action,
+            SELECT id, action, merged_into,
                    CASE WHEN changes = '[]'::jsonb AND written
                         THEN '[{"field": "external_refs", "changed": true}]'::jsonb ELSE changes END AS changes
             FROM c WHERE action <> 'updated' OR changes <> '[]'::jsonb OR written
@@ -151,8 +154,10 @@ BEGIN
             INSERT INTO audit_event (guest_id, actor, request_id, action, entity, entity_id, changes)
                 SELECT id, who, rid, action, 'guest', id, CASE WHEN action = 'updated' THEN changes END FROM kept
         )
-        INSERT INTO change_event (type, guest_id, entity, entity_id)
-            SELECT action, id, 'guest', id FROM kept;
+        INSERT INTO change_event (type, guest_id, entity, entity_id, data)
+            SELECT action, id, 'guest', id,
+                   CASE WHEN action = 'merged' THEN jsonb_build_object('merged_into', merged_into) END
+            FROM kept;
     ELSE
         -- A hard delete (the purge): the audit rows went with the guest (cascade) and its earlier
         -- feed events go too, so that besides the tombstone only the announcement of the purge

@@ -296,7 +296,10 @@ CREATE FUNCTION guest_export(gid uuid) RETURNS json
                         'merged_by', m.merged_by, 'moved', m.moved, 'filled', m.filled,
                         'source_before', m.source_before, 'undone_at', rfc3339(m.undone_at), 'undone_by', m.undone_by)
                         ORDER BY m.merged_at, m.id), '[]')
-                   FROM merge_journal m WHERE m.survivor_id = g.id OR m.source_id = g.id))
+                   FROM merge_journal m WHERE m.survivor_id = g.id OR m.source_id = g.id),
+        -- the audit trail of sql/0007, oldest first (sensitive values are never stored there)
+        'history', (SELECT coalesce(json_agg(audit_event_json(a) ORDER BY a.id), '[]')
+                    FROM audit_event a WHERE a.guest_id = g.id))
     FROM guest g WHERE g.id = gid
     $$;
 COMMENT ON FUNCTION guest_export(uuid) IS 'GET /v1/guests/{id}/export: a data-subject access request, soft-deleted guests included';

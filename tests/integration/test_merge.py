@@ -3,6 +3,7 @@ GET /v1/guests/{id}/duplicates, POST /v1/guests/{id}/merge, POST /v1/merges/{mer
 GET /v1/guests/{id}/export, DELETE /v1/guests/{id}?erase=true)."""
 
 import concurrent.futures
+import json
 import random
 
 import pytest
@@ -361,6 +362,38 @@ def test_export_holds_everything(api, db, make_guest):
         "legal_hold": False}
     for bad in (MISSING, "nope"):
         h.assert_problem(api("GET", f"/v1/guests/{bad}/export", key="admin"), 404, "not-found")
+
+
+def test_export_holds_the_audit_trail(api, make_guest):
+    g = make_guest(notes="private")
+    r = api("PATCH", f"/v1/guests/{g['id']}", key="frontdesk", body={"given_name": "Ana", "notes": "other"})
+    assert r.status == 200, r
+    r = api("GET", f"/v1/guests/{g['id']}/export", key="admin")
+    assert r.status == 200, r
+    doc = r.json()
+    history = api("GET", f"/v1/guests/{g['id']}/history", key="ops").json()["items"]
+    assert [e["action"] for e in doc["history"]] == ["created", "updated"], doc["history"]
+    assert doc["history"] == list(reversed(history)), "the export shows the same trail as /history, oldest first"
+    changed = {c["field"]: c for c in doc["history"][1]["changes"]}
+    assert changed["given_name"]["after"] == "Ana" and changed["notes"] == {"field": "notes", "changed": True}
+    assert "private" not in r.body.decode() and "private" not in json.dumps(doc["history"])
+
+
+def test_merge_is_announced_in_the_change_feed(api, make_guest):
+    after = None
+    while True:
+        r = api("GET", "/v1/changes?limit=500" + (f"&after={after}" if after else ""), key="ops")
+        assert r.status == 200, r
+        if not r.json()["items"]:
+            break
+        after = r.json()["next_after"]
+    survivor, source = make_guest(), make_guest()
+    m = merge(api, survivor["id"], source["id"])
+    assert m.status in (200, 201), m
+    r = api("GET", "/v1/changes?limit=500" + (f"&after={after}" if after else ""), key="frontdesk")
+    merged = [e for e in r.json()["items"] if e["type"] == "merged"]
+    assert len(merged) == 1, r.json()["items"]
+    assert merged[0]["guest_id"] == source["id"] and merged[0]["data"] == {"merged_into": survivor["id"]}
 
 
 # ---------------------------------------------------------------- erasure
