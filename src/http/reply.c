@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "guestd/http.h"
+#include "guestd/parse.h"
 #include "guestd/problem.h"
 
 static const struct gd_problem problems[_GD_ERR_MAX] = {
@@ -103,23 +104,7 @@ bool gd_if_match_allows(struct gd_req *req, long version, bool *ret_present)
         *ret_present = h != NULL;
         if (!h)
                 return true;
-        char want[24];
-        snprintf(want, sizeof(want), "\"%ld\"", version);
-        size_t want_len = strlen(want);
-        /* a comma-separated list of strong entity tags, or "*" (weak tags never match If-Match) */
-        for (const char *p = h; *p;) {
-                while (*p == ' ' || *p == ',' || *p == '\t')
-                        p++;
-                if (*p == '*')
-                        return true;
-                size_t len = strcspn(p, ",");
-                while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-                        len--;
-                if (len == want_len && strncmp(p, want, len) == 0)
-                        return true;
-                p += strcspn(p, ",");
-        }
-        return false;
+        return gd_parse_if_match(h, version);
 }
 
 static void add_header(struct MHD_Response *r, const char *name, const char *value)
