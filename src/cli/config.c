@@ -8,6 +8,19 @@
 
 #include "cli.h"
 
+/* The limits of `guestd serve` and their defaults (README "Limits", `guestd serve --help`). */
+#define DEFAULT_MAX_CONNECTIONS 1024
+#define DEFAULT_MAX_CONNECTIONS_PER_IP 512 /* half: one client's load test leaves room for the others */
+#define DEFAULT_CONNECTION_TIMEOUT_S 30
+#define DEFAULT_MAX_BODY_BYTES (1024 * 1024)
+#define DEFAULT_STATEMENT_TIMEOUT_MS 4000
+#define DEFAULT_DRAIN_TIMEOUT_S 10 /* well inside the 30 s a service manager usually waits before SIGKILL */
+/* The client-side deadline of a round trip is a little longer than statement_timeout, so that a slow
+ * statement is cancelled by PostgreSQL (the connection stays usable) and only a frozen server or
+ * network hits the deadline (the connection is dropped). Both answer 503. */
+#define DB_DEADLINE_MARGIN_MS 1000
+#define POOL_WAIT_MS 2000
+
 bool gd_cli_parse(int argc, char **argv, int first, const struct gd_option *opts, const char **positional,
                   int max_pos, int *n_pos, bool *help)
 {
@@ -81,13 +94,15 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
                 .listen_host = "127.0.0.1",
                 .listen_port = 8080,
                 .threads = cores > 0 ? (unsigned) cores : 2,
-                .max_body_bytes = 1024 * 1024,
+                .max_body_bytes = DEFAULT_MAX_BODY_BYTES,
                 .log_level = GD_LOG_INFO,
-                .max_connections = 1024,
-                .max_connections_per_ip = 512,
-                .connection_timeout_s = 30,
-                .db_timeout_ms = 5000,
-                .statement_timeout_ms = 4000,
+                .max_connections = DEFAULT_MAX_CONNECTIONS,
+                .max_connections_per_ip = DEFAULT_MAX_CONNECTIONS_PER_IP,
+                .connection_timeout_s = DEFAULT_CONNECTION_TIMEOUT_S,
+                .drain_timeout_s = DEFAULT_DRAIN_TIMEOUT_S,
+                .db_timeout_ms = DEFAULT_STATEMENT_TIMEOUT_MS + DB_DEADLINE_MARGIN_MS,
+                .statement_timeout_ms = DEFAULT_STATEMENT_TIMEOUT_MS,
+                .pool_wait_ms = POOL_WAIT_MS,
         };
         const char *listen = pick(o->listen, "GUESTD_LISTEN");
         if (listen) {
@@ -126,6 +141,36 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
                         return false;
                 cfg->connection_timeout_s = (unsigned) v;
         }
+        const char *conns = pick(o->max_connections, "GUESTD_MAX_CONNECTIONS");
+        if (conns) {
+                if (!parse_uint("GUESTD_MAX_CONNECTIONS", conns, 1, 65536, &v))
+                        return false;
+                cfg->max_connections = (unsigned) v;
+        }
+        const char *per_ip = pick(o->max_connections_per_ip, "GUESTD_MAX_CONNECTIONS_PER_IP");
+        if (per_ip) {
+                if (!parse_uint("GUESTD_MAX_CONNECTIONS_PER_IP", per_ip, 1, 65536, &v))
+                        return false;
+                cfg->max_connections_per_ip = (unsigned) v;
+        }
+        if (cfg->max_connections_per_ip > cfg->max_connections) {
+                fprintf(stderr, "guestd: GUESTD_MAX_CONNECTIONS_PER_IP (%u) must not exceed GUESTD_MAX_CONNECTIONS (%u)\n",
+                        cfg->max_connections_per_ip, cfg->max_connections);
+                return false;
+        }
+        const char *statement = pick(o->statement_timeout, "GUESTD_STATEMENT_TIMEOUT");
+        if (statement) {
+                if (!parse_uint("GUESTD_STATEMENT_TIMEOUT", statement, 100, 600000, &v))
+                        return false;
+                cfg->statement_timeout_ms = (int) v;
+                cfg->db_timeout_ms = (int) v + DB_DEADLINE_MARGIN_MS;
+        }
+        const char *drain = pick(o->drain_timeout, "GUESTD_DRAIN_TIMEOUT");
+        if (drain) {
+                if (!parse_uint("GUESTD_DRAIN_TIMEOUT", drain, 0, 3600, &v))
+                        return false;
+                cfg->drain_timeout_s = (unsigned) v;
+        }
         const char *level = pick(o->log_level, "GUESTD_LOG_LEVEL");
         if (level) {
                 static const char *const names[] = {"debug", "info", "warn", "error"};
@@ -148,6 +193,6 @@ struct gd_db_config gd_cli_db_config(const struct gd_config *cfg)
                 .timeout_ms = cfg->db_timeout_ms,
                 .statement_timeout_ms = cfg->statement_timeout_ms,
                 .pool_size = (int) cfg->threads,
-                .pool_wait_ms = 2000,
+                .pool_wait_ms = cfg->pool_wait_ms,
         };
 }
