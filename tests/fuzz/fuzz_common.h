@@ -13,6 +13,7 @@
 #include "guestd/date.h"
 #include "guestd/decimal.h"
 #include "guestd/error.h"
+#include "guestd/problem.h"
 
 /* A broken invariant is a crash, so libFuzzer keeps the input that shows it. */
 #define FUZZ_ASSERT(cond)                                                                  \
@@ -26,7 +27,8 @@
 /* The day the rules are checked against, as in the unit tests. */
 static const struct gd_date fuzz_today = {2026, 6, 15};
 
-/* Every reported field error must be a terminated string within its slot. */
+/* Every reported field error must be a terminated string within its slot, and the problem body
+ * the client gets (src/http/reply.c) must carry each of them. */
 static inline void fuzz_check_error(const struct gd_error *err)
 {
         FUZZ_ASSERT(err->n_fields <= GD_ERROR_MAX_FIELDS);
@@ -35,6 +37,14 @@ static inline void fuzz_check_error(const struct gd_error *err)
                 FUZZ_ASSERT(memchr(err->fields[i].pointer, '\0', sizeof(err->fields[i].pointer)) != NULL);
                 FUZZ_ASSERT(memchr(err->fields[i].message, '\0', sizeof(err->fields[i].message)) != NULL);
         }
+        if (err->n_fields == 0)
+                return;
+        struct gd_error as_sent = *err;
+        as_sent.code = GD_ERR_INVALID;
+        json_t *body = gd_problem_body(&as_sent, "/v1/guests", "0123456789abcdef");
+        FUZZ_ASSERT(body != NULL);
+        FUZZ_ASSERT(json_array_size(json_object_get(body, "errors")) == err->n_fields);
+        json_decref(body);
 }
 
 /* json_loadb with the server's flags, then its check of over-long number literals. NULL when
