@@ -87,6 +87,15 @@ static const char *pick(const char *flag, const char *env)
         return v && v[0] ? v : NULL;
 }
 
+/* A whole-number setting: its option's text, else its variable's, within min..max; *value holds
+ * the default on entry. False (with one line on stderr) when the text is not such a number. */
+static bool uint_setting(const char *flag, const char *env, unsigned long min, unsigned long max,
+                         unsigned long *value)
+{
+        const char *text = pick(flag, env);
+        return !text || parse_uint(env, text, min, max, value);
+}
+
 bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
 {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -122,55 +131,30 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
         }
         cfg->database_url = pick(o->database_url, "GUESTD_DATABASE_URL");
         cfg->port_file = o->port_file;
-        unsigned long v;
-        const char *threads = pick(o->threads, "GUESTD_THREADS");
-        if (threads) {
-                if (!parse_uint("GUESTD_THREADS", threads, 1, 256, &v))
-                        return false;
-                cfg->threads = (unsigned) v;
-        }
-        const char *max_body = pick(o->max_body_bytes, "GUESTD_MAX_BODY_BYTES");
-        if (max_body) {
-                if (!parse_uint("GUESTD_MAX_BODY_BYTES", max_body, 64, 64ul * 1024 * 1024, &v))
-                        return false;
-                cfg->max_body_bytes = v;
-        }
-        const char *timeout = pick(o->connection_timeout, "GUESTD_CONNECTION_TIMEOUT");
-        if (timeout) {
-                if (!parse_uint("GUESTD_CONNECTION_TIMEOUT", timeout, 1, 3600, &v))
-                        return false;
-                cfg->connection_timeout_s = (unsigned) v;
-        }
-        const char *conns = pick(o->max_connections, "GUESTD_MAX_CONNECTIONS");
-        if (conns) {
-                if (!parse_uint("GUESTD_MAX_CONNECTIONS", conns, 1, 65536, &v))
-                        return false;
-                cfg->max_connections = (unsigned) v;
-        }
-        const char *per_ip = pick(o->max_connections_per_ip, "GUESTD_MAX_CONNECTIONS_PER_IP");
-        if (per_ip) {
-                if (!parse_uint("GUESTD_MAX_CONNECTIONS_PER_IP", per_ip, 1, 65536, &v))
-                        return false;
-                cfg->max_connections_per_ip = (unsigned) v;
-        }
-        if (cfg->max_connections_per_ip > cfg->max_connections) {
-                fprintf(stderr, "guestd: GUESTD_MAX_CONNECTIONS_PER_IP (%u) must not exceed GUESTD_MAX_CONNECTIONS (%u)\n",
-                        cfg->max_connections_per_ip, cfg->max_connections);
+        unsigned long threads = cfg->threads, body = cfg->max_body_bytes, idle = cfg->connection_timeout_s,
+                      conns = cfg->max_connections, per_ip = cfg->max_connections_per_ip,
+                      statement = (unsigned long) cfg->statement_timeout_ms, drain = cfg->drain_timeout_s;
+        if (!uint_setting(o->threads, "GUESTD_THREADS", 1, 256, &threads) ||
+            !uint_setting(o->max_body_bytes, "GUESTD_MAX_BODY_BYTES", 64, 64ul * 1024 * 1024, &body) ||
+            !uint_setting(o->connection_timeout, "GUESTD_CONNECTION_TIMEOUT", 1, 3600, &idle) ||
+            !uint_setting(o->max_connections, "GUESTD_MAX_CONNECTIONS", 1, 65536, &conns) ||
+            !uint_setting(o->max_connections_per_ip, "GUESTD_MAX_CONNECTIONS_PER_IP", 1, 65536, &per_ip) ||
+            !uint_setting(o->statement_timeout, "GUESTD_STATEMENT_TIMEOUT", 100, 600000, &statement) ||
+            !uint_setting(o->drain_timeout, "GUESTD_DRAIN_TIMEOUT", 0, 3600, &drain))
+                return false;
+        if (per_ip > conns) {
+                fprintf(stderr, "guestd: GUESTD_MAX_CONNECTIONS_PER_IP (%lu) must not exceed GUESTD_MAX_CONNECTIONS (%lu)\n",
+                        per_ip, conns);
                 return false;
         }
-        const char *statement = pick(o->statement_timeout, "GUESTD_STATEMENT_TIMEOUT");
-        if (statement) {
-                if (!parse_uint("GUESTD_STATEMENT_TIMEOUT", statement, 100, 600000, &v))
-                        return false;
-                cfg->statement_timeout_ms = (int) v;
-                cfg->db_timeout_ms = (int) v + DB_DEADLINE_MARGIN_MS;
-        }
-        const char *drain = pick(o->drain_timeout, "GUESTD_DRAIN_TIMEOUT");
-        if (drain) {
-                if (!parse_uint("GUESTD_DRAIN_TIMEOUT", drain, 0, 3600, &v))
-                        return false;
-                cfg->drain_timeout_s = (unsigned) v;
-        }
+        cfg->threads = (unsigned) threads;
+        cfg->max_body_bytes = body;
+        cfg->connection_timeout_s = (unsigned) idle;
+        cfg->max_connections = (unsigned) conns;
+        cfg->max_connections_per_ip = (unsigned) per_ip;
+        cfg->statement_timeout_ms = (int) statement;
+        cfg->db_timeout_ms = (int) statement + DB_DEADLINE_MARGIN_MS;
+        cfg->drain_timeout_s = (unsigned) drain;
         const char *level = pick(o->log_level, "GUESTD_LOG_LEVEL");
         if (level) {
                 static const char *const names[] = {"debug", "info", "warn", "error"};
