@@ -189,6 +189,27 @@ def test_lock_wait_past_lock_timeout_is_503(start_server, make_guest, db, db_url
         holder.wait(timeout=10)
 
 
+# ---------------------------------------------------------------- database connections
+
+
+def test_pool_holds_one_connection_per_thread(start_server, db, db_url, make_guest, slow_guest_updates):
+    """--threads sizes the pool: four slow writes at once on two threads never open a third session,
+    and each still succeeds (two wait for a thread rather than failing)."""
+    name = f"guestd-pool-{h.tok()}"
+    srv = start_server("--threads", "2", database_url=app_conninfo(db_url, name))
+    guests = [make_guest() for _ in range(4)]
+    started = time.monotonic()
+    runs = [patch_in_background(srv, g["id"], {"family_name": slow_guest_updates(1)}) for g in guests]
+    most = 0
+    while any(t.is_alive() for t, _ in runs):
+        most = max(most, backends(db, name))
+        time.sleep(0.05)
+    took = time.monotonic() - started
+    assert all("response" in r and r["response"].status == 200 for _, r in runs), runs
+    assert 1 <= most <= 2, f"{most} database sessions for 2 threads"
+    assert took >= 1.9, f"4 one-second writes on 2 threads took {took:.1f}s"
+
+
 # ---------------------------------------------------------------- connections
 
 
