@@ -17,8 +17,10 @@ struct gd_config {
         unsigned max_connections;
         unsigned max_connections_per_ip;
         unsigned connection_timeout_s;
-        int db_timeout_ms;
-        int statement_timeout_ms;
+        unsigned drain_timeout_s; /* on SIGTERM/SIGINT: how long requests in flight may still run */
+        int db_timeout_ms;        /* client-side deadline of one database round trip */
+        int statement_timeout_ms; /* PostgreSQL's statement_timeout (lock_timeout is half) */
+        int pool_wait_ms;         /* longest wait for a free database connection */
         const char *port_file; /* written once listening: the bound port (for port 0) */
 };
 

@@ -8,6 +8,8 @@ GD_BUILD_PACKAGES=(gcc meson ninja-build pkg-config libmicrohttpd-dev libjansson
 GD_SERVER_PACKAGES=(postgresql-15 postgresql-contrib)
 # shellcheck disable=SC2034
 GD_TEST_PACKAGES=(python3-pytest python3-jsonschema shellcheck)
+# shellcheck disable=SC2034
+GD_FUZZ_PACKAGES=(clang libclang-rt-14-dev) # libFuzzer and the sanitizer runtimes of clang 14
 
 # ensure_packages PKG...: apt-get installs the ones dpkg does not list as installed.
 ensure_packages() {

@@ -19,10 +19,29 @@ static const char usage[] =
         "                          port 0 picks a free port\n"
         "  --database-url URL      libpq conninfo or URI [GUESTD_DATABASE_URL, default: PG* variables]\n"
         "  --threads N             worker threads and database connections [GUESTD_THREADS, default: cores]\n"
-        "  --max-body-bytes N      largest accepted request body [GUESTD_MAX_BODY_BYTES, default 1048576]\n"
         "  --log-level LEVEL       debug, info, warn or error [GUESTD_LOG_LEVEL, default info]\n"
-        "  --connection-timeout S  close a connection idle for S seconds [GUESTD_CONNECTION_TIMEOUT, default 30]\n"
         "  --port-file FILE        write the bound port number to FILE once listening\n"
+        "\n"
+        "Limits (environment variable in brackets; README \"Limits\" has the whole list):\n"
+        "  --max-connections N     open connections in all [GUESTD_MAX_CONNECTIONS, default 1024];\n"
+        "                          past it, new ones wait in the kernel's backlog\n"
+        "  --max-connections-per-ip N\n"
+        "                          open connections from one client address, refused past it\n"
+        "                          [GUESTD_MAX_CONNECTIONS_PER_IP, default 512]; leave headroom over\n"
+        "                          a client's concurrency: a reconnect can race the count\n"
+        "  --connection-timeout S  close a connection idle for S seconds [GUESTD_CONNECTION_TIMEOUT, default 30]\n"
+        "  --max-body-bytes N      largest request body, else 413 [GUESTD_MAX_BODY_BYTES, default 1048576]\n"
+        "  --statement-timeout MS  PostgreSQL statement_timeout, else 503 + Retry-After; lock_timeout is\n"
+        "                          half of it and each round trip has a deadline 1000 ms longer\n"
+        "                          [GUESTD_STATEMENT_TIMEOUT, default 4000]\n"
+        "  --drain-timeout S       on SIGTERM/SIGINT, how long requests in flight may finish\n"
+        "                          [GUESTD_DRAIN_TIMEOUT, default 10]\n"
+        "  Fixed: 16 KiB per connection for the request line and headers (else 431/414), pages of\n"
+        "  1 to 500 items (default 50), 2000 ms wait for a free database connection (else 503).\n"
+        "  --threads N also sizes the database pool: one connection per thread.\n"
+        "\n"
+        "On SIGTERM or SIGINT guestd stops accepting connections, lets the requests in flight finish\n"
+        "(up to --drain-timeout), closes its database connections and exits 0.\n"
         "\n"
         "Examples:\n"
         "  guestd serve --database-url 'postgresql:///guestd?host=/run/postgresql'\n"
@@ -62,6 +81,10 @@ int gd_cmd_serve(int argc, char **argv)
                 {"threads", &o.threads, NULL},     {"max-body-bytes", &o.max_body_bytes, NULL},
                 {"log-level", &o.log_level, NULL}, {"port-file", &o.port_file, NULL},
                 {"connection-timeout", &o.connection_timeout, NULL},
+                {"max-connections", &o.max_connections, NULL},
+                {"max-connections-per-ip", &o.max_connections_per_ip, NULL},
+                {"statement-timeout", &o.statement_timeout, NULL},
+                {"drain-timeout", &o.drain_timeout, NULL},
                 {NULL, NULL, NULL},
         };
         int first = argc > 1 && strcmp(argv[1], "serve") == 0 ? 2 : 1, n_pos;

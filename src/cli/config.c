@@ -8,6 +8,19 @@
 
 #include "cli.h"
 
+/* The limits of `guestd serve` and their defaults (README "Limits", `guestd serve --help`). */
+#define DEFAULT_MAX_CONNECTIONS 1024
+#define DEFAULT_MAX_CONNECTIONS_PER_IP 512 /* half: one client's load test leaves room for the others */
+#define DEFAULT_CONNECTION_TIMEOUT_S 30
+#define DEFAULT_MAX_BODY_BYTES (1024 * 1024)
+#define DEFAULT_STATEMENT_TIMEOUT_MS 4000
+#define DEFAULT_DRAIN_TIMEOUT_S 10 /* well inside the 30 s a service manager usually waits before SIGKILL */
+/* The client-side deadline of a round trip is a little longer than statement_timeout, so that a slow
+ * statement is cancelled by PostgreSQL (the connection stays usable) and only a frozen server or
+ * network hits the deadline (the connection is dropped). Both answer 503. */
+#define DB_DEADLINE_MARGIN_MS 1000
+#define POOL_WAIT_MS 2000
+
 bool gd_cli_parse(int argc, char **argv, int first, const struct gd_option *opts, const char **positional,
                   int max_pos, int *n_pos, bool *help)
 {
@@ -74,6 +87,15 @@ static const char *pick(const char *flag, const char *env)
         return v && v[0] ? v : NULL;
 }
 
+/* A whole-number setting: its option's text, else its variable's, within min..max; *value holds
+ * the default on entry. False (with one line on stderr) when the text is not such a number. */
+static bool uint_setting(const char *flag, const char *env, unsigned long min, unsigned long max,
+                         unsigned long *value)
+{
+        const char *text = pick(flag, env);
+        return !text || parse_uint(env, text, min, max, value);
+}
+
 bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
 {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -81,13 +103,15 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
                 .listen_host = "127.0.0.1",
                 .listen_port = 8080,
                 .threads = cores > 0 ? (unsigned) cores : 2,
-                .max_body_bytes = 1024 * 1024,
+                .max_body_bytes = DEFAULT_MAX_BODY_BYTES,
                 .log_level = GD_LOG_INFO,
-                .max_connections = 1024,
-                .max_connections_per_ip = 512,
-                .connection_timeout_s = 30,
-                .db_timeout_ms = 5000,
-                .statement_timeout_ms = 4000,
+                .max_connections = DEFAULT_MAX_CONNECTIONS,
+                .max_connections_per_ip = DEFAULT_MAX_CONNECTIONS_PER_IP,
+                .connection_timeout_s = DEFAULT_CONNECTION_TIMEOUT_S,
+                .drain_timeout_s = DEFAULT_DRAIN_TIMEOUT_S,
+                .db_timeout_ms = DEFAULT_STATEMENT_TIMEOUT_MS + DB_DEADLINE_MARGIN_MS,
+                .statement_timeout_ms = DEFAULT_STATEMENT_TIMEOUT_MS,
+                .pool_wait_ms = POOL_WAIT_MS,
         };
         const char *listen = pick(o->listen, "GUESTD_LISTEN");
         if (listen) {
@@ -107,25 +131,30 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
         }
         cfg->database_url = pick(o->database_url, "GUESTD_DATABASE_URL");
         cfg->port_file = o->port_file;
-        unsigned long v;
-        const char *threads = pick(o->threads, "GUESTD_THREADS");
-        if (threads) {
-                if (!parse_uint("GUESTD_THREADS", threads, 1, 256, &v))
-                        return false;
-                cfg->threads = (unsigned) v;
+        unsigned long threads = cfg->threads, body = cfg->max_body_bytes, idle = cfg->connection_timeout_s,
+                      conns = cfg->max_connections, per_ip = cfg->max_connections_per_ip,
+                      statement = (unsigned long) cfg->statement_timeout_ms, drain = cfg->drain_timeout_s;
+        if (!uint_setting(o->threads, "GUESTD_THREADS", 1, 256, &threads) ||
+            !uint_setting(o->max_body_bytes, "GUESTD_MAX_BODY_BYTES", 64, 64ul * 1024 * 1024, &body) ||
+            !uint_setting(o->connection_timeout, "GUESTD_CONNECTION_TIMEOUT", 1, 3600, &idle) ||
+            !uint_setting(o->max_connections, "GUESTD_MAX_CONNECTIONS", 1, 65536, &conns) ||
+            !uint_setting(o->max_connections_per_ip, "GUESTD_MAX_CONNECTIONS_PER_IP", 1, 65536, &per_ip) ||
+            !uint_setting(o->statement_timeout, "GUESTD_STATEMENT_TIMEOUT", 100, 600000, &statement) ||
+            !uint_setting(o->drain_timeout, "GUESTD_DRAIN_TIMEOUT", 0, 3600, &drain))
+                return false;
+        if (per_ip > conns) {
+                fprintf(stderr, "guestd: GUESTD_MAX_CONNECTIONS_PER_IP (%lu) must not exceed GUESTD_MAX_CONNECTIONS (%lu)\n",
+                        per_ip, conns);
+                return false;
         }
-        const char *max_body = pick(o->max_body_bytes, "GUESTD_MAX_BODY_BYTES");
-        if (max_body) {
-                if (!parse_uint("GUESTD_MAX_BODY_BYTES", max_body, 64, 64ul * 1024 * 1024, &v))
-                        return false;
-                cfg->max_body_bytes = v;
-        }
-        const char *timeout = pick(o->connection_timeout, "GUESTD_CONNECTION_TIMEOUT");
-        if (timeout) {
-                if (!parse_uint("GUESTD_CONNECTION_TIMEOUT", timeout, 1, 3600, &v))
-                        return false;
-                cfg->connection_timeout_s = (unsigned) v;
-        }
+        cfg->threads = (unsigned) threads;
+        cfg->max_body_bytes = body;
+        cfg->connection_timeout_s = (unsigned) idle;
+        cfg->max_connections = (unsigned) conns;
+        cfg->max_connections_per_ip = (unsigned) per_ip;
+        cfg->statement_timeout_ms = (int) statement;
+        cfg->db_timeout_ms = (int) statement + DB_DEADLINE_MARGIN_MS;
+        cfg->drain_timeout_s = (unsigned) drain;
         const char *level = pick(o->log_level, "GUESTD_LOG_LEVEL");
         if (level) {
                 static const char *const names[] = {"debug", "info", "warn", "error"};
@@ -148,6 +177,6 @@ struct gd_db_config gd_cli_db_config(const struct gd_config *cfg)
                 .timeout_ms = cfg->db_timeout_ms,
                 .statement_timeout_ms = cfg->statement_timeout_ms,
                 .pool_size = (int) cfg->threads,
-                .pool_wait_ms = 2000,
+                .pool_wait_ms = cfg->pool_wait_ms,
         };
 }

@@ -6,6 +6,24 @@
 
 #include "guestd/error.h"
 
+/* Text cut to fit a fixed slot may end inside a UTF-8 sequence, and the JSON encoder refuses
+ * invalid UTF-8: the problem body would silently lose that field or detail. Drops an incomplete
+ * sequence at the end of s (the text before the cut was valid: it came from a JSON document). */
+static void trim_partial_utf8(char *s)
+{
+        size_t n = strlen(s), i = n, continuation = 0;
+        while (i > 0 && continuation < 4 && ((unsigned char) s[i - 1] & 0xC0) == 0x80) {
+                i--;
+                continuation++;
+        }
+        if (i == 0)
+                return;
+        unsigned char lead = (unsigned char) s[i - 1];
+        size_t want = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
+        if (lead >= 0xC0 && continuation < want)
+                s[i - 1] = '\0';
+}
+
 enum gd_err gd_error_set(struct gd_error *reterr, enum gd_err code, const char *fmt, ...)
 {
         if (!reterr)
@@ -17,6 +35,7 @@ enum gd_err gd_error_set(struct gd_error *reterr, enum gd_err code, const char *
                 va_start(ap, fmt);
                 vsnprintf(reterr->detail, sizeof(reterr->detail), fmt, ap);
                 va_end(ap);
+                trim_partial_utf8(reterr->detail);
         }
         return code;
 }
@@ -31,6 +50,8 @@ void gd_error_add_field(struct gd_error *err, const char *pointer, const char *f
         va_start(ap, fmt);
         vsnprintf(f->message, sizeof(f->message), fmt, ap);
         va_end(ap);
+        trim_partial_utf8(f->pointer);
+        trim_partial_utf8(f->message);
 }
 
 void gd_error_set_cause(struct gd_error *err, const char *fmt, ...)
@@ -90,4 +111,5 @@ void gd_pointer_append(char *out, size_t cap, const char *base, const char *key)
                 }
         }
         out[o < cap ? o : cap - 1] = '\0';
+        trim_partial_utf8(out);
 }

@@ -11,6 +11,7 @@
 
 #include "guestd/apikey.h"
 #include "guestd/http.h"
+#include "guestd/parse.h"
 
 #define CACHE_SLOTS 256
 #define CACHE_TTL_S 5 /* bounds how long another process may still accept a revoked key */
@@ -111,12 +112,8 @@ enum gd_err gd_auth_check(struct gd_req *req, struct gd_error *reterr)
 
         const char *h = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         char prefix[GD_APIKEY_PREFIX_LEN + 1];
-        if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-                return unauthorized(reterr);
-        const char *key = h + 7;
-        while (*key == ' ')
-                key++;
-        if (!gd_apikey_prefix(key, prefix))
+        const char *key = gd_parse_bearer(h);
+        if (!key || !gd_apikey_prefix(key, prefix))
                 return unauthorized(reterr);
 
         struct gd_key_info info;

@@ -6,6 +6,7 @@
 
 #include "guestd/decimal.h"
 #include "guestd/http.h"
+#include "guestd/parse.h"
 
 struct framing {
         unsigned content_length;
@@ -22,39 +23,6 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
         else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
                 f->transfer_encoding++;
         return MHD_YES;
-}
-
-/* "application/json", optionally "; charset=utf-8", compared without case. */
-static bool media_type_is(const char *header, const char *want)
-{
-        size_t n = strlen(want);
-        while (*header == ' ')
-                header++;
-        if (strncasecmp(header, want, n) != 0)
-                return false;
-        const char *rest = header + n;
-        while (*rest == ' ')
-                rest++;
-        if (*rest == '\0')
-                return true;
-        if (*rest != ';')
-                return false;
-        rest++;
-        while (*rest == ' ')
-                rest++;
-        if (strncasecmp(rest, "charset=", 8) != 0)
-                return false;
-        rest += 8;
-        if (*rest == '"')
-                rest++;
-        if (strncasecmp(rest, "utf-8", 5) != 0)
-                return false;
-        rest += 5;
-        if (*rest == '"')
-                rest++;
-        while (*rest == ' ')
-                rest++;
-        return *rest == '\0';
 }
 
 enum gd_err gd_body_check_framing(struct gd_req *req, struct gd_error *reterr)
@@ -79,8 +47,8 @@ enum gd_err gd_body_precheck(struct gd_req *req, struct gd_error *reterr)
                 return GD_OK;
 
         const char *ct = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        bool ok = ct && (media_type_is(ct, "application/json") ||
-                         (req->route->body == GD_BODY_MERGE_PATCH && media_type_is(ct, "application/merge-patch+json")));
+        bool ok = ct && (gd_parse_media_type_is(ct, "application/json") ||
+                         (req->route->body == GD_BODY_MERGE_PATCH && gd_parse_media_type_is(ct, "application/merge-patch+json")));
         if (!ok)
                 return gd_error_set(reterr, GD_ERR_MEDIA_TYPE, "%s",
                                     req->route->body == GD_BODY_MERGE_PATCH
@@ -89,9 +57,8 @@ enum gd_err gd_body_precheck(struct gd_req *req, struct gd_error *reterr)
 
         const char *cl = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
-                char *end;
-                unsigned long long n = strtoull(cl, &end, 10);
-                if (*end != '\0' || cl[0] == '-')
+                unsigned long long n;
+                if (!gd_parse_content_length(cl, &n))
                         return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The Content-Length header is not a number.");
                 if (n > req->app->cfg.max_body_bytes)
                         return gd_error_set(reterr, GD_ERR_TOO_LARGE, "The body is larger than %zu bytes.",

@@ -6,6 +6,7 @@
 
 #include "guestd/decimal.h"
 #include "guestd/guest.h"
+#include "guestd/parse.h"
 #include "guestd/validate.h"
 #include "guestd/vip.h"
 #include "handlers.h"
@@ -260,7 +261,7 @@ GD_HANDLER(gd_h_special_dates_feed)
         if (e != GD_OK)
                 return e;
         /* the key is a day number: within the years above */
-        if (cursor.n && labs(strtol(cursor.fields[1], NULL, 10)) > 100000) {
+        if (cursor.n && !gd_parse_key_within(cursor.fields[1], -100000, 100000)) {
                 gd_error_add_field(reterr, "cursor", "must be a next_cursor value returned by this list");
                 return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The cursor parameter is not valid.");
         }

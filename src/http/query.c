@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "guestd/http.h"
-#include "guestd/validate.h"
+#include "guestd/parse.h"
 
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 500
@@ -54,24 +54,11 @@ enum gd_err gd_query_limit(struct gd_req *req, int *ret, struct gd_error *reterr
                 *ret = LIMIT_DEFAULT;
                 return GD_OK;
         }
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (*s == '\0' || *end != '\0' || v < 1 || v > LIMIT_MAX) {
+        if (!gd_parse_limit(s, LIMIT_MAX, ret)) {
                 gd_error_add_field(reterr, "limit", "must be an integer from 1 to %d", LIMIT_MAX);
                 return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The limit parameter is not valid.");
         }
-        *ret = (int) v;
         return GD_OK;
-}
-
-static bool number_valid(const char *key, bool integer)
-{
-        char *end;
-        if (integer)
-                (void) strtoll(key, &end, 10);
-        else
-                (void) strtod(key, &end);
-        return key[0] && *end == '\0';
 }
 
 enum gd_err gd_query_cursor(struct gd_req *req, const char *kind, bool integer_key, struct gd_cursor *ret,
@@ -81,9 +68,7 @@ enum gd_err gd_query_cursor(struct gd_req *req, const char *kind, bool integer_k
         ret->n = 0;
         if (!s)
                 return GD_OK;
-        if (!gd_cursor_decode(s, 3, ret) || strcmp(ret->fields[0], kind) != 0 ||
-            !number_valid(ret->fields[1], integer_key) || !gd_valid_uuid(ret->fields[2])) {
-                ret->n = 0;
+        if (!gd_parse_cursor(s, kind, integer_key, ret)) {
                 gd_error_add_field(reterr, "cursor", "must be a next_cursor value returned by this list");
                 return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The cursor parameter is not valid.");
         }

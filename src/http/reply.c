@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "guestd/http.h"
+#include "guestd/parse.h"
 #include "guestd/problem.h"
 
 static const struct gd_problem problems[_GD_ERR_MAX] = {
@@ -97,37 +98,13 @@ void gd_reply_created(struct gd_reply *reply, const char *collection, const char
         reply->body = body_new;
 }
 
-/* True when `etag` is in the comma-separated list h or h is "*"; weak tags (W/"..") match too
- * when weak is set (If-None-Match compares weakly, If-Match strongly). */
-static bool etag_listed(const char *h, const char *etag, bool weak)
-{
-        size_t want_len = strlen(etag);
-        for (const char *p = h; *p;) {
-                while (*p == ' ' || *p == ',' || *p == '\t')
-                        p++;
-                if (*p == '*')
-                        return true;
-                if (weak && strncmp(p, "W/", 2) == 0)
-                        p += 2;
-                size_t len = strcspn(p, ",");
-                while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-                        len--;
-                if (len == want_len && strncmp(p, etag, len) == 0)
-                        return true;
-                p += strcspn(p, ",");
-        }
-        return false;
-}
-
 bool gd_if_match_allows(struct gd_req *req, long version, bool *ret_present)
 {
         const char *h = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
         *ret_present = h != NULL;
         if (!h)
                 return true;
-        char want[24];
-        snprintf(want, sizeof(want), "\"%ld\"", version);
-        return etag_listed(h, want, false);
+        return gd_parse_if_match(h, version);
 }
 
 /* A GET whose If-None-Match names the current ETag: the client's copy is current (304). */
@@ -136,7 +113,7 @@ static bool not_modified(struct gd_req *req, const struct gd_reply *reply)
         if (strcmp(req->method, "GET") != 0 || reply->status != 200 || !reply->etag[0])
                 return false;
         const char *h = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-        return h && etag_listed(h, reply->etag, true);
+        return h && gd_parse_etag_listed(h, reply->etag, true);
 }
 
 static void add_header(struct MHD_Response *r, const char *name, const char *value)

@@ -21,8 +21,9 @@
 
 #include "guestd/http.h"
 
-#define DRAIN_TIMEOUT_S 10
-#define CONNECTION_MEMORY_LIMIT (16 * 1024) /* bounds request headers: larger ones get 431 */
+/* Memory per connection: bounds the request line and headers (larger ones get 431 or 414); a body
+ * is held apart, under max_body_bytes. */
+#define CONNECTION_MEMORY_LIMIT (16 * 1024)
 
 static long long monotonic_us(void)
 {
@@ -201,8 +202,13 @@ enum gd_err gd_server_run(struct gd_app *app, struct gd_error *reterr)
 
         /* stop accepting, let the requests in flight finish, then close everything */
         MHD_socket listener = MHD_quiesce_daemon(d);
-        for (int i = 0; i < DRAIN_TIMEOUT_S * 20 && atomic_load(&app->in_flight) > 0; i++)
+        for (unsigned i = 0; i < app->cfg.drain_timeout_s * 20 && atomic_load(&app->in_flight) > 0; i++)
                 usleep(50 * 1000);
+        int cut = atomic_load(&app->in_flight);
+        if (cut > 0)
+                gd_log(app, GD_LOG_WARN, "drain deadline passed; closing the connections still busy",
+                       json_pack("{s:i, s:i}", "in_flight", cut, "drain_timeout_s", (int) app->cfg.drain_timeout_s));
+        /* waits for handlers still running: each database round trip of theirs is bounded */
         MHD_stop_daemon(d);
         if (listener != MHD_INVALID_SOCKET)
                 close(listener);

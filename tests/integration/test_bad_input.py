@@ -466,3 +466,14 @@ def test_malformed_http_closed_or_4xx(short_timeout_server, db, name):
         r = h.raw_http(short_timeout_server.port, CORPUS[name])
         assert r.status is None or 400 <= r.status < 500, f"expected 4xx or a close, got {r!r}"
     _healthy(short_timeout_server.port)
+
+
+def test_long_multibyte_unknown_member_is_named(api, db):
+    """Regression: a member name cut to the pointer's slot inside a UTF-8 character was dropped from
+    the 422 (the JSON encoder refused it), leaving a problem that named no field."""
+    name = "x" + "\u00e9" * 80
+    with db.unchanged():
+        r = api("POST", "/v1/guests", key="frontdesk", body={"family_name": "Long", name: 1})
+    p = h.assert_problem(r, 422, "invalid-field")
+    fields = [e["field"] for e in p.get("errors", [])]
+    assert len(fields) == 1 and fields[0].startswith("/x\u00e9") and name.startswith(fields[0][1:]), fields

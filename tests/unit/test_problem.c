@@ -310,6 +310,42 @@ START_TEST(test_body_merged_into)
 }
 END_TEST
 
+/* Regression (found with the fuzz targets' problem-body invariant): a JSON pointer or detail cut to
+ * its slot could end inside a UTF-8 sequence; jansson refused the string and the 422 silently lost
+ * that field. The cut now falls between characters, whatever the width of the last one. */
+START_TEST(test_truncation_keeps_utf8_whole)
+{
+        static const char *const units[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"}; /* é € 😀 */
+        for (size_t u = 0; u < 3; u++)
+                for (size_t shift = 0; shift < 4; shift++) {
+                        struct gd_error err;
+                        char key[400] = "", ptr[GD_POINTER_MAX], detail[600] = "";
+                        memset(key, 'k', shift);
+                        key[shift] = '\0';
+                        while (strlen(key) + 4 < 300)
+                                strcat(key, units[u]);
+                        strcat(detail, key);
+                        strcat(detail, key);
+                        gd_pointer_append(ptr, sizeof(ptr), "/address", key);
+                        json_t *as_json = json_string(ptr);
+                        ck_assert_ptr_nonnull(as_json);
+                        json_decref(as_json);
+                        memset(&err, 0, sizeof(err));
+                        gd_error_add_field(&err, ptr, "unknown member");
+                        gd_error_add_field(&err, key, "%s", key);
+                        gd_error_set(&err, GD_ERR_INVALID, "%s", detail);
+                        json_t *body = gd_problem_body(&err, "/v1/guests", "req-1");
+                        ck_assert_ptr_nonnull(body);
+                        ck_assert_uint_eq(json_array_size(json_object_get(body, "errors")), 2);
+                        ck_assert_ptr_nonnull(json_object_get(body, "detail"));
+                        const char *field = str_member(json_array_get(json_object_get(body, "errors"), 0), "field");
+                        ck_assert_uint_gt(strlen(field), GD_POINTER_MAX - 8);
+                        ck_assert_int_eq(strncmp(field, ptr, strlen(field)), 0);
+                        json_decref(body);
+                }
+}
+END_TEST
+
 static Suite *problem_suite(void)
 {
         Suite *s = suite_create("problem");
@@ -339,6 +375,7 @@ static Suite *problem_suite(void)
         tcase_add_test(tc, test_body_4xx_without_fields);
         tcase_add_loop_test(tc, test_body_5xx_hides_detail, 0, N(five_xx));
         tcase_add_test(tc, test_body_merged_into);
+        tcase_add_test(tc, test_truncation_keeps_utf8_whole);
         suite_add_tcase(s, tc);
 
         return s;
