@@ -65,7 +65,7 @@ CREATE TRIGGER audit_event_immutable BEFORE UPDATE OR DELETE ON audit_event
 CREATE FUNCTION audit_event_json(a audit_event) RETURNS json
     LANGUAGE sql STABLE
     AS $$
-    SELECT json_build_object('id', a.id::text, 'at', a.at, 'actor', a.actor, 'request_id', a.request_id,
+    SELECT json_build_object('id', a.id::text, 'at', rfc3339(a.at), 'actor', a.actor, 'request_id', a.request_id,
                              'action', a.action, 'entity', a.entity, 'entity_id', a.entity_id,
                              'changes', coalesce(a.changes, '[]'::jsonb))
 $$;
@@ -93,7 +93,7 @@ COMMENT ON TABLE change_event IS 'Outbox of GET /v1/changes: one row per change,
 CREATE FUNCTION change_event_json(e change_event) RETURNS json
     LANGUAGE sql STABLE
     AS $$
-    SELECT json_build_object('cursor', e.xid::text || '-' || e.id::text, 'at', e.at, 'type', e.type,
+    SELECT json_build_object('cursor', e.xid::text || '-' || e.id::text, 'at', rfc3339(e.at), 'type', e.type,
                              'guest_id', e.guest_id, 'entity', e.entity, 'entity_id', e.entity_id,
                              'data', coalesce(e.data, '{}'::jsonb))
 $$;
