@@ -164,6 +164,23 @@ static void uuid_text(uint64_t *s, char out[37])
                  (a >> 16) & 0xffff, a & 0xffff, b >> 48, (uint64_t) (b & 0xffffffffffffULL));
 }
 
+/*
+ * A guest's id: laid out like a UUIDv7, its first 48 bits counting up from a point the seed picks,
+ * the rest random. Ordered ids make the load append to the right edge of every index keyed by
+ * guest_id (the primary keys of guest and of each history table) instead of touching a random
+ * page per row: with a million guests that is the difference between the indexes staying in
+ * memory and thrashing.
+ */
+static void guest_id_text(uint64_t seed, long i, uint64_t *s, char out[37])
+{
+        uint64_t x = seed ^ 0x6775657374736565ULL; /* its own stream, apart from the guests' */
+        uint64_t t = ((splitmix64(&x) >> 20) + (uint64_t) i) & 0xffffffffffffULL;
+        uint64_t a = (t << 16) | 0x7000ULL | (splitmix64(s) & 0xfffULL);
+        uint64_t b = (splitmix64(s) & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+        snprintf(out, 37, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64, a >> 32,
+                 (a >> 16) & 0xffff, a & 0xffff, b >> 48, (uint64_t) (b & 0xffffffffffffULL));
+}
+
 static void money_text(long cents, char out[24])
 {
         snprintf(out, 24, "%ld.%02ld", cents / 100, cents % 100);
@@ -225,7 +242,7 @@ static void seed_guest(uint64_t seed, long i, long today, struct sink *t, struct
         uint64_t x = seed, s = splitmix64(&x) ^ (uint64_t) i;
         s = splitmix64(&s);
         char sid[37], cid[37], d1[16], d2[16], created[16];
-        uuid_text(&s, gid);
+        guest_id_text(seed, i, &s, gid);
 
         /* when the guest last stayed: 1 % regulars, 12 % within a year, 18 % one to three years
          * ago, the rest three to ten years ago (outside the loyalty window) */
