@@ -44,5 +44,6 @@ int gd_cmd_migrate(int argc, char **argv);
 int gd_cmd_key(int argc, char **argv);
 int gd_cmd_rescore(int argc, char **argv);
 int gd_cmd_purge(int argc, char **argv);
+int gd_cmd_seed(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const char usage[] =
         "  key       create, list and revoke API keys\n"
         "  rescore   recompute every loyalty score (nightly: recency decays with time)\n"
         "  purge     purge the records of guests inactive for years (nightly; recoverable)\n"
+        "  seed      load synthetic guests with a history (benchmarks, demos)\n"
         "\n"
         "Every command takes --help. Configuration comes from GUESTD_* environment variables,\n"
         "overridden by options (see guestd serve --help).\n"
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
                 return gd_cmd_rescore(argc, argv);
         if (strcmp(cmd, "purge") == 0)
                 return gd_cmd_purge(argc, argv);
+        if (strcmp(cmd, "seed") == 0)
+                return gd_cmd_seed(argc, argv);
         fprintf(stderr, "guestd: unknown command '%s' (see guestd --help)\n", cmd);
         return GD_EXIT_USAGE;
 }
