@@ -135,6 +135,7 @@ static enum gd_err await_result(struct gd_conn *c, PGresult **ret, struct gd_err
 
 enum gd_err gd_conn_query(struct gd_conn *c, const char *sql, PGresult **ret, struct gd_error *reterr)
 {
+        *ret = NULL; /* as gd_db_exec: no stale result after a failure */
         if (!c->pg)
                 return unavailable(c, reterr, "not connected");
         if (!PQsendQuery(c->pg, sql))
@@ -195,6 +196,9 @@ enum gd_err gd_conn_exec_script(struct gd_conn *c, const char *sql, struct gd_er
 enum gd_err gd_db_exec(struct gd_conn *c, enum gd_stmt stmt, const char *const *params, PGresult **ret,
                        struct gd_error *reterr)
 {
+        /* a failed call leaves no result behind: callers reuse one variable for several
+         * statements, and a stale pointer from the previous one must never be cleared twice */
+        *ret = NULL;
         enum gd_err e = gd_conn_ensure(c, reterr);
         if (e != GD_OK)
                 return e;
