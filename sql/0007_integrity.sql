@@ -212,36 +212,21 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER stay_audit_insert AFTER INSERT ON stay REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER stay_audit_update AFTER UPDATE ON stay REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER stay_audit_delete AFTER DELETE ON stay REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER consumption_audit_insert AFTER INSERT ON consumption REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER consumption_audit_update AFTER UPDATE ON consumption REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER consumption_audit_delete AFTER DELETE ON consumption REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER preference_audit_insert AFTER INSERT ON preference REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER preference_audit_update AFTER UPDATE ON preference REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER preference_audit_delete AFTER DELETE ON preference REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER special_date_audit_insert AFTER INSERT ON special_date REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER special_date_audit_update AFTER UPDATE ON special_date REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER special_date_audit_delete AFTER DELETE ON special_date REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER complaint_audit_insert AFTER INSERT ON complaint REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER complaint_audit_update AFTER UPDATE ON complaint REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
-CREATE TRIGGER complaint_audit_delete AFTER DELETE ON complaint REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION section_audited();
+-- The same three statement-level triggers on each of the five sections.
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['stay', 'consumption', 'preference', 'special_date', 'complaint'] LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION section_audited()', t || '_audit_insert', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION section_audited()', t || '_audit_update', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION section_audited()', t || '_audit_delete', t);
+    END LOOP;
+END
+$$;
 
 -- A tier change (from any recompute) is a feed event of its own.
 CREATE FUNCTION tier_change_announced() RETURNS trigger
