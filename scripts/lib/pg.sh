@@ -39,10 +39,11 @@ pg_init() {
 }
 
 # pg_start DATADIR SOCKETDIR LOGFILE: starts it on a unix socket only (no TCP port at all).
+# PG_MAX_CONNECTIONS (default 200) and PG_FSYNC (default on) set the server's settings of those names.
 pg_start() {
         local data=$1 sock=$2 log=$3
         pg_as_owner "$PG_BINDIR/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-                -o "-k $sock -c listen_addresses='' -c max_connections=200 -c fsync=${PG_FSYNC:-on}" start >/dev/null
+                -o "-k $sock -c listen_addresses='' -c max_connections=${PG_MAX_CONNECTIONS:-200} -c fsync=${PG_FSYNC:-on}" start >/dev/null
 }
 
 pg_stop() {
