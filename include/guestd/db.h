@@ -130,6 +130,10 @@ struct gd_guest_search {
 enum gd_err gd_db_guest_create(struct gd_conn *c, const json_t *doc, json_t **ret_guest, struct gd_error *reterr);
 /* Soft-deleted guests are GD_ERR_NOT_FOUND. */
 enum gd_err gd_db_guest_get(struct gd_conn *c, const char *id, json_t **ret_guest, struct gd_error *reterr);
+/* The profile card (or with `basic`, the basic info alone) as the database writes it: JSON text to
+ * free(), and the guest's version. The same answers as gd_db_guest_get (404, merged_into). */
+enum gd_err gd_db_guest_card_text(struct gd_conn *c, const char *id, bool basic, char **ret_text, long *ret_version,
+                                  struct gd_error *reterr);
 /* Replaces the writable fields when the stored version equals expected_version, else
  * GD_ERR_PRECONDITION (GD_ERR_NOT_FOUND when the guest is gone). */
 enum gd_err gd_db_guest_replace(struct gd_conn *c, const char *id, long expected_version, const json_t *doc,

@@ -88,6 +88,7 @@ struct gd_req {
 struct gd_reply {
         unsigned status;
         json_t *body;           /* NULL: no body (204) */
+        char *json_text;        /* or a JSON body written elsewhere (malloc'd, taken): sent as it is */
         const char *raw;        /* static body served as is (the OpenAPI document) */
         size_t raw_len;
         char etag[24];

@@ -31,11 +31,6 @@ enum {
         COL_UPDATED_AT_US,
         COL_EXTERNAL_REFS,
         COL_RANK, /* only in guest_search_q */
-        COL_STATS, /* the card parts, only in guest_get */
-        COL_PREFERENCES,
-        COL_SPECIAL_DATES,
-        COL_RECENT_STAYS,
-        COL_LOYALTY,
 };
 
 static json_t *text_or_null(const PGresult *r, int row, int col)
@@ -81,36 +76,6 @@ static json_t *guest_from_row(const PGresult *r, int row)
                          "notes", text_or_null(r, row, COL_NOTES),
                          "created_at", text_or_null(r, row, COL_CREATED_AT),
                          "updated_at", text_or_null(r, row, COL_UPDATED_AT));
-}
-
-/* Basic info plus, when the result has them, the parts of the profile card. */
-static json_t *card_from_row(const PGresult *r, int row)
-{
-        json_t *g = guest_from_row(r, row);
-        if (g && PQnfields(r) > COL_LOYALTY) {
-                const char *const names[] = {"loyalty", "stats", "preferences", "special_dates", "recent_stays"};
-                json_object_set_new(g, names[0], jsonb_or_null(r, row, COL_LOYALTY));
-                for (int i = 1; i < 5; i++)
-                        json_object_set_new(g, names[i], jsonb_or_null(r, row, COL_STATS + i - 1));
-        }
-        return g;
-}
-
-/* One guest out of a result, or NOT_FOUND for an empty one. Clears r. */
-static enum gd_err single_guest(PGresult *r, json_t **ret_guest, struct gd_error *reterr)
-{
-        enum gd_err e = GD_OK;
-        if (PQntuples(r) == 0) {
-                e = gd_error_set(reterr, GD_ERR_NOT_FOUND, "No guest has this id.");
-        } else {
-                json_t *g = card_from_row(r, 0);
-                if (g)
-                        *ret_guest = g;
-                else
-                        e = gd_error_set(reterr, GD_ERR_NOMEM, NULL);
-        }
-        PQclear(r);
-        return e;
 }
 
 /* A write answers with the whole card, read back once the write succeeded. Clears r. */
@@ -185,15 +150,41 @@ enum gd_err gd_db_guest_create(struct gd_conn *c, const json_t *doc, json_t **re
         return card_after_write(c, r, ret_guest, reterr);
 }
 
-enum gd_err gd_db_guest_get(struct gd_conn *c, const char *id, json_t **ret_guest, struct gd_error *reterr)
+enum gd_err gd_db_guest_card_text(struct gd_conn *c, const char *id, bool basic, char **ret_text, long *ret_version,
+                                  struct gd_error *reterr)
 {
         const char *params[] = {id};
         PGresult *r = NULL;
-        enum gd_err e = gd_db_exec(c, GD_STMT_GUEST_GET, params, &r, reterr);
-        if (e == GD_OK)
-                e = single_guest(r, ret_guest, reterr);
-        /* a merged guest's id answers 404 with the guest it went into */
-        return e == GD_ERR_NOT_FOUND ? gd_db_guest_not_found(c, id, reterr) : e;
+        enum gd_err e = gd_db_exec(c, basic ? GD_STMT_GUEST_BASIC : GD_STMT_GUEST_CARD, params, &r, reterr);
+        if (e != GD_OK)
+                return e;
+        if (PQntuples(r) == 0) {
+                PQclear(r);
+                /* a merged guest's id answers 404 with the guest it went into */
+                return gd_db_guest_not_found(c, id, reterr);
+        }
+        char *text = strdup(PQgetvalue(r, 0, 1));
+        *ret_version = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        if (!text)
+                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        *ret_text = text;
+        return GD_OK;
+}
+
+enum gd_err gd_db_guest_get(struct gd_conn *c, const char *id, json_t **ret_guest, struct gd_error *reterr)
+{
+        char *text = NULL;
+        long version;
+        enum gd_err e = gd_db_guest_card_text(c, id, false, &text, &version, reterr);
+        if (e != GD_OK)
+                return e;
+        json_t *card = json_loads(text, 0, NULL);
+        free(text);
+        if (!card)
+                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        *ret_guest = card;
+        return GD_OK;
 }
 
 /* After a conditional write touched no row: was the guest gone, or was its version different? */

@@ -9,7 +9,8 @@
 
 enum gd_stmt {
         GD_STMT_GUEST_INSERT,
-        GD_STMT_GUEST_GET,
+        GD_STMT_GUEST_CARD,
+        GD_STMT_GUEST_BASIC,
         GD_STMT_GUEST_UPDATE,
         GD_STMT_GUEST_EXISTS,
         GD_STMT_GUEST_SOFT_DELETE,

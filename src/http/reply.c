@@ -128,15 +128,21 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
         unsigned status = reply->status;
         json_t *body = reply->body;
         reply->body = NULL;
+        char *json_text = reply->json_text;
+        reply->json_text = NULL;
 
         if (e == GD_OK && not_modified(req, reply)) {
                 json_decref(body);
                 body = NULL;
+                free(json_text);
+                json_text = NULL;
                 status = 304;
                 content_type = NULL;
         }
         if (e != GD_OK) {
                 json_decref(body);
+                free(json_text);
+                json_text = NULL;
                 if (reply->response)
                         MHD_destroy_response(reply->response);
                 reply->response = NULL;
@@ -154,6 +160,10 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
                 reply->response = NULL;
         } else if (reply->raw) {
                 r = MHD_create_response_from_buffer(reply->raw_len, (void *) reply->raw, MHD_RESPMEM_PERSISTENT);
+        } else if (json_text) {
+                r = MHD_create_response_from_buffer_with_free_callback(strlen(json_text), json_text, &free);
+                if (!r)
+                        free(json_text);
         } else if (body) {
                 /* 15 digits: what a double holds exactly, so 47.3 is written "47.3", not 47.299999999999997 */
                 char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));

@@ -147,6 +147,7 @@ static enum gd_err run_once(struct gd_req *req, struct gd_reply *reply, const ch
 static void reset_reply(struct gd_reply *reply)
 {
         json_decref(reply->body);
+        free(reply->json_text);
         if (reply->response)
                 MHD_destroy_response(reply->response);
         *reply = (struct gd_reply){.status = 200};

@@ -365,6 +365,72 @@ def test_marketing_view_nulls(api, make_guest):
         assert k not in m
 
 
+# ---------------------------------------------------------------- ?fields=basic
+
+CARD_PARTS = {"stats", "loyalty", "preferences", "special_dates", "recent_stays"}
+
+
+@pytest.mark.parametrize("role", ["frontdesk", "ops", "admin", "marketing"])
+@pytest.mark.parametrize("consent", [True, False])
+def test_fields_basic_is_the_card_without_its_parts(api, make_guest, role, consent):
+    body = full_body()
+    body["marketing_consent"] = consent
+    g = make_guest(**body)
+    api("POST", f"/v1/guests/{g['id']}/preferences", key="frontdesk",
+        body={"category": "room", "key": "floor", "value": "high"})
+    card = api("GET", f"/v1/guests/{g['id']}", key=role)
+    basic = api("GET", f"/v1/guests/{g['id']}?fields=basic", key=role)
+    assert card.status == 200 and basic.status == 200, (card, basic)
+    c, b = card.json(), basic.json()
+    assert CARD_PARTS & set(c), c
+    assert not CARD_PARTS & set(b), f"fields=basic carries card parts: {b}"
+    assert b == {k: v for k, v in c.items() if k not in CARD_PARTS}
+    assert basic.headers.get("ETag") == card.headers.get("ETag") == f'"{c["version"]}"'
+    if role == "marketing":
+        for k in ("ethnicity", "id_document", "notes", "birth_date"):
+            assert k not in b
+        assert ("phone" in b) is consent and ("email" in b) is consent
+        for secret in (body["id_document"]["number"], "sentinel-ethnicity", "1985-03-14", "Rue de la Paix"):
+            assert secret not in basic.body.decode()
+    else:
+        assert b["birth_date"] == body["birth_date"] and b["id_document"] == body["id_document"]
+    # fields=card is the default
+    assert api("GET", f"/v1/guests/{g['id']}?fields=card", key=role).json() == c
+
+
+def test_card_and_lists_write_the_same_basic_info(api, make_guest):
+    """The card's basic info is written by the database, list items by guestd: they must agree."""
+    body = full_body()
+    body["external_refs"].append({"system": "crm-" + h.tok(), "id": "Z-9"})
+    g = make_guest(**body)
+    basic = api("GET", f"/v1/guests/{g['id']}?fields=basic", key="frontdesk").json()
+    r = search(api, email=body["email"])
+    assert r.status == 200, r
+    assert r.json()["items"] == [basic]
+    patched = api("PATCH", f"/v1/guests/{g['id']}", key="frontdesk", body={"notes": None, "address": None})
+    assert patched.status == 200, patched
+    card = api("GET", f"/v1/guests/{g['id']}", key="frontdesk").json()
+    assert card == patched.json()
+    assert search(api, email=body["email"]).json()["items"] == [{k: v for k, v in card.items() if k not in CARD_PARTS}]
+
+
+def test_fields_basic_conditional_and_missing(api, make_guest, db):
+    g = make_guest()
+    r = api("GET", f"/v1/guests/{g['id']}?fields=basic", key="frontdesk", headers={"If-None-Match": f'"{g["version"]}"'})
+    assert r.status == 304 and r.body == b"", r
+    h.assert_problem(api("GET", f"/v1/guests/{uuid.uuid4()}?fields=basic", key="frontdesk"), 404, "not-found")
+    assert api("DELETE", f"/v1/guests/{g['id']}", key="frontdesk").status == 204
+    h.assert_problem(api("GET", f"/v1/guests/{g['id']}?fields=basic", key="frontdesk"), 404, "not-found")
+
+
+@pytest.mark.parametrize("query", ["fields=stats", "fields=", "fields=BASIC", "field=basic", "fields=basic&x=1"])
+def test_fields_bad_values(api, make_guest, query):
+    g = make_guest()
+    r = api("GET", f"/v1/guests/{g['id']}?{query}", key="frontdesk")
+    p = h.assert_problem(r, 400, "bad-request")
+    assert p.get("errors"), p
+
+
 def test_full_view_for_ops(api, make_guest):
     body = full_body()
     g = make_guest(**body)
