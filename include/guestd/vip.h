@@ -3,6 +3,7 @@
 #ifndef GUESTD_VIP_H
 #define GUESTD_VIP_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "guestd/csv.h"
@@ -34,5 +35,9 @@ bool gd_vip_csv_header(struct gd_strbuf *b);
 /* Appends one row from the statement's values (NULL for SQL NULL), masked for marketing:
  * birthday instead of birth date, contact details only with marketing consent. */
 bool gd_vip_csv_row(struct gd_strbuf *b, const char *const values[GD_VIP_COLUMNS]);
+
+/* One entry of the VIP list (schema VipEntry) from the same values and the occasion's label, masked
+ * for marketing by the same rules as the CSV row. A new reference, or NULL when out of memory. */
+json_t *gd_vip_item(const char *const values[GD_VIP_COLUMNS], const char *occasion_label);
 
 #endif

@@ -114,10 +114,13 @@
         " AND ($5::int IS NULL OR next_occasion(g.id, g.birth_date, current_date, $5::int) IS NOT NULL)"   \
         " AND ($6::numeric IS NULL OR l.score < $6::numeric OR (l.score = $6::numeric AND g.id > $7::uuid))"
 #define VIP_ORDER " ORDER BY l.score DESC, g.id"
-#define VIP_FROM_WHERE VIP_FROM VIP_WHERE VIP_ORDER
-/* the export takes the occasion's kind and day apart, for their two columns */
+/* the columns of enum gd_vip_column (include/guestd/vip.h), in order */
+#define VIP_COLUMNS                                                                                         \
+        "g.id, g.family_name, g.given_name, l.tier, trim_scale(l.score), " VIP_COLOUR ", g.nationality,"    \
+        " g.language, g.birth_date, g.email, g.phone, g.marketing_consent, g.vip_code, o.kind, o.day"
+/* the list and the export take the occasion apart, for their columns */
 #define VIP_FROM_WHERE_OCCASION                                                                             \
-        VIP_FROM " LEFT JOIN LATERAL (SELECT o ->> 'kind' AS kind, o ->> 'date' AS day"                    \
+        VIP_FROM " LEFT JOIN LATERAL (SELECT o ->> 'kind' AS kind, o ->> 'date' AS day, o ->> 'label' AS label" \
         "   FROM next_occasion(g.id, g.birth_date, current_date, $5::int) AS o WHERE $5::int IS NOT NULL) o ON true" \
         VIP_WHERE VIP_ORDER
 
@@ -322,22 +325,15 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
          * $5 upcoming_days, $6/$7 cursor (score, id), $8 limit. As JSON items for pages, as
          * columns for CSV exports.
          */
+        /* the columns of include/guestd/vip.h, the occasion's label, then the page keys: guestd
+         * writes each entry in the marketing view from them (domain/vip.c), without a JSON
+         * document per row to parse */
         [GD_STMT_VIP_LIST] = {"vip_list",
-                /* one entry before masking: guestd removes what marketing may not see
-                 * (domain/guest.c), so the rule stays in one place */
-                "SELECT json_build_object('id', g.id, 'family_name', g.family_name, 'given_name', g.given_name,"
-                "   'nationality', g.nationality, 'language', g.language, 'birth_date', g.birth_date,"
-                "   'email', g.email, 'phone', g.phone, 'marketing_consent', g.marketing_consent,"
-                "   'vip_code', g.vip_code, 'score', l.score, 'tier', l.tier, 'colour', " VIP_COLOUR ","
-                "   'next_occasion', CASE WHEN $5::int IS NOT NULL"
-                "     THEN next_occasion(g.id, g.birth_date, current_date, $5::int) END)::text,"
-                "   l.score::text, g.id::text" VIP_FROM_WHERE " LIMIT $8::int", 8},
+                "SELECT " VIP_COLUMNS ", o.label, l.score::text, g.id" VIP_FROM_WHERE_OCCASION " LIMIT $8::int", 8},
         /* the columns of include/guestd/vip.h, in order, for the whole list; a score is written
          * like the JSON number, without a trailing .0 */
         [GD_STMT_VIP_EXPORT] = {"vip_export",
-                "SELECT g.id, g.family_name, g.given_name, l.tier, trim_scale(l.score), " VIP_COLOUR ", g.nationality,"
-                "   g.language, g.birth_date, g.email, g.phone, g.marketing_consent, g.vip_code, o.kind, o.day"
-                VIP_FROM_WHERE_OCCASION, 7},
+                "SELECT " VIP_COLUMNS VIP_FROM_WHERE_OCCASION, 7},
         /* the greeting feed: $1..$2 days, $3 kind, $4/$5 cursor (day number, row id), $6 limit */
         [GD_STMT_OCCASIONS] = {"occasions",
                 "SELECT item::text, (day - date '1970-01-01')::text, row_id::text"

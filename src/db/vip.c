@@ -22,6 +22,17 @@ static void vip_params(const struct gd_vip_filter *f, const char *params[VIP_FIL
                 params[i] = values[i];
 }
 
+/* The columns of vip_list after enum gd_vip_column's. */
+enum { VIP_LIST_LABEL = GD_VIP_COLUMNS, VIP_LIST_SCORE_KEY, VIP_LIST_ID };
+
+static json_t *vip_item_from_row(const PGresult *r, int row)
+{
+        const char *values[GD_VIP_COLUMNS];
+        for (int i = 0; i < GD_VIP_COLUMNS; i++)
+                values[i] = PQgetisnull(r, row, i) ? NULL : PQgetvalue(r, row, i);
+        return gd_vip_item(values, PQgetisnull(r, row, VIP_LIST_LABEL) ? NULL : PQgetvalue(r, row, VIP_LIST_LABEL));
+}
+
 enum gd_err gd_db_vip_list(struct gd_conn *c, const struct gd_vip_filter *f, json_t **ret_items,
                            char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr)
 {
@@ -34,7 +45,8 @@ enum gd_err gd_db_vip_list(struct gd_conn *c, const struct gd_vip_filter *f, jso
         enum gd_err e = gd_db_exec(c, GD_STMT_VIP_LIST, params, &r, reterr);
         if (e != GD_OK)
                 return e;
-        return gd_db_page(r, f->limit, gd_db_json_column, 1, 2, ret_items, ret_next_key, ret_next_id, reterr);
+        return gd_db_page(r, f->limit, vip_item_from_row, VIP_LIST_SCORE_KEY, VIP_LIST_ID, ret_items, ret_next_key,
+                          ret_next_id, reterr);
 }
 
 enum gd_err gd_db_vip_stream_open(const struct gd_db_config *cfg, const struct gd_vip_filter *f,

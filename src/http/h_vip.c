@@ -23,8 +23,8 @@ static bool tier_name_shape(const char *s)
         return n >= 1 && n <= 30 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
-/* Adds a field error when no tier of the loyalty configuration has this name. */
-static enum gd_err check_tier_exists(struct gd_req *req, const char *name, struct gd_error *reterr)
+/* Whether a tier of the loyalty configuration has this name. */
+static enum gd_err tier_known(struct gd_req *req, const char *name, bool *ret_known, struct gd_error *reterr)
 {
         json_t *config = NULL;
         enum gd_err e = gd_db_loyalty_config_get(req->db, &config, reterr);
@@ -37,9 +37,24 @@ static enum gd_err check_tier_exists(struct gd_req *req, const char *name, struc
                 found |= json_is_string(json_object_get(tier, "name")) &&
                          strcmp(json_string_value(json_object_get(tier, "name")), name) == 0;
         json_decref(config);
-        if (!found)
-                gd_error_add_field(reterr, "min_tier", "must be the name of a tier of the loyalty configuration");
+        *ret_known = found;
         return GD_OK;
+}
+
+static void add_unknown_tier(struct gd_error *reterr)
+{
+        gd_error_add_field(reterr, "min_tier", "must be the name of a tier of the loyalty configuration");
+}
+
+/* 400 when no tier of the loyalty configuration has this name. */
+static enum gd_err check_tier_exists(struct gd_req *req, const char *name, struct gd_error *reterr)
+{
+        bool known = false;
+        enum gd_err e = tier_known(req, name, &known, reterr);
+        if (e != GD_OK || known)
+                return e;
+        add_unknown_tier(reterr);
+        return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The VIP filters are not valid.");
 }
 
 static enum gd_err parse_vip_filter(struct gd_req *req, struct gd_vip_filter *f, struct gd_cursor *cursor,
@@ -56,9 +71,7 @@ static enum gd_err parse_vip_filter(struct gd_req *req, struct gd_vip_filter *f,
         char text[GD_DECIMAL_MAX];
         json_t *score = f->min_score ? json_string(f->min_score) : NULL;
         if (f->min_tier && !tier_name_shape(f->min_tier))
-                gd_error_add_field(reterr, "min_tier", "must be the name of a tier of the loyalty configuration");
-        else if (f->min_tier && (e = check_tier_exists(req, f->min_tier, reterr)) != GD_OK)
-                return e;
+                add_unknown_tier(reterr);
         if (score && (gd_decimal_parse(score, 3, 1, text) != GD_DECIMAL_OK || gd_decimal_compare_int(text, 0) < 0 ||
                       gd_decimal_compare_int(text, 100) > 0))
                 gd_error_add_field(reterr, "min_score", "must be a number from 0 to 100 with at most one decimal");
@@ -73,8 +86,16 @@ static enum gd_err parse_vip_filter(struct gd_req *req, struct gd_vip_filter *f,
                 if (f->upcoming_days[0] == '\0' || *end != '\0' || days < 0 || days > 366)
                         gd_error_add_field(reterr, "upcoming_days", "must be a whole number from 0 to 366");
         }
-        if (reterr->n_fields > 0)
+        if (reterr->n_fields > 0) {
+                /* a refusal lists every broken filter, an unknown tier too (a valid request's tier
+                 * is checked only when its page comes back empty: see gd_h_vip_list) */
+                bool known = true;
+                if (f->min_tier && tier_name_shape(f->min_tier) && (e = tier_known(req, f->min_tier, &known, reterr)))
+                        return e;
+                if (!known)
+                        add_unknown_tier(reterr);
                 return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The VIP filters are not valid.");
+        }
         e = gd_query_limit(req, &f->limit, reterr);
         if (e == GD_OK)
                 e = gd_query_cursor(req, "vip", /* integer_key= */ false, cursor, reterr);
@@ -199,20 +220,23 @@ GD_HANDLER(gd_h_vip_list)
         if (e != GD_OK)
                 return e;
         if (wants_csv(req)) {
-                /* an export is the whole list: paging does not apply */
+                /* an export is the whole list: paging does not apply; the tier is checked before
+                 * the first byte goes out */
                 f.after_key = f.after_id = NULL;
-                return start_export(req, &f, reply, reterr);
+                e = f.min_tier ? check_tier_exists(req, f.min_tier, reterr) : GD_OK;
+                return e == GD_OK ? start_export(req, &f, reply, reterr) : e;
         }
         json_t *items = NULL;
         char next_key[64], next_id[64];
+        /* the VIP list is a marketing product: every role gets the marketing view (domain/vip.c) */
         e = gd_db_vip_list(req->db, &f, &items, next_key, next_id, reterr);
-        if (e != GD_OK)
+        /* an unknown tier matches no guest: only an empty page needs the configuration read */
+        if (e == GD_OK && f.min_tier && json_array_size(items) == 0)
+                e = check_tier_exists(req, f.min_tier, reterr);
+        if (e != GD_OK) {
+                json_decref(items);
                 return e;
-        /* the VIP list is a marketing product: every role gets the marketing view */
-        size_t i;
-        json_t *item;
-        json_array_foreach (items, i, item)
-                gd_guest_mask(item, GD_ROLE_MARKETING);
+        }
         reply->body = gd_page_new(items, "vip", next_key, next_id);
         return reply->body ? GD_OK : gd_error_set(reterr, GD_ERR_NOMEM, NULL);
 }

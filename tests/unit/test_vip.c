@@ -321,6 +321,84 @@ START_TEST(test_many_rows)
 }
 END_TEST
 
+/* ---- gd_vip_item: the same values as a JSON entry of the list ---- */
+
+static json_t *item(const char *const values[GD_VIP_COLUMNS], const char *label)
+{
+        json_t *it = gd_vip_item(values, label);
+        ck_assert_ptr_nonnull(it);
+        return it;
+}
+
+START_TEST(test_item_with_consent)
+{
+        const char *values[GD_VIP_COLUMNS];
+        full_values(values, "t");
+        json_t *it = item(values, "wedding");
+        char *text = json_dumps(it, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(15));
+        ck_assert_str_eq(text, "{\"birthday\":\"07-04\",\"colour\":\"amber\",\"email\":\"marie.dupont@example.com\","
+                               "\"family_name\":\"Dupont\",\"given_name\":\"Marie\","
+                               "\"id\":\"7f0c1f3e-0000-4000-8000-000000000001\",\"language\":\"fr-FR\","
+                               "\"marketing_consent\":true,\"nationality\":\"FR\",\"next_occasion\":{\"date\":"
+                               "\"2026-07-04\",\"kind\":\"birthday\",\"label\":\"wedding\"},\"phone\":\"33612345678\","
+                               "\"score\":87.5,\"tier\":\"gold\",\"vip_code\":\"GOLD\"}");
+        free(text);
+        json_decref(it);
+}
+END_TEST
+
+START_TEST(test_item_without_consent_has_no_contact)
+{
+        const char *consents[] = {"f", NULL};
+        for (size_t i = 0; i < 2; i++) {
+                const char *values[GD_VIP_COLUMNS];
+                full_values(values, consents[i]);
+                json_t *it = item(values, NULL);
+                ck_assert_ptr_null(json_object_get(it, "email"));
+                ck_assert_ptr_null(json_object_get(it, "phone"));
+                ck_assert(json_is_false(json_object_get(it, "marketing_consent")));
+                char *text = json_dumps(it, JSON_COMPACT);
+                ck_assert_ptr_null(strstr(text, "example.com"));
+                ck_assert_ptr_null(strstr(text, "1985"));
+                free(text);
+                json_decref(it);
+        }
+}
+END_TEST
+
+START_TEST(test_item_nulls)
+{
+        const char *values[GD_VIP_COLUMNS] = {0};
+        values[GD_VIP_ID] = "7f0c1f3e-0000-4000-8000-000000000001";
+        values[GD_VIP_FAMILY_NAME] = "Dupont";
+        values[GD_VIP_TIER] = "gold";
+        values[GD_VIP_SCORE] = "100";
+        values[GD_VIP_MARKETING_CONSENT] = "t";
+        json_t *it = item(values, "ignored without an occasion");
+        const char *nullable[] = {"given_name", "nationality", "language", "vip_code", "colour", "next_occasion",
+                                  "birthday", "email", "phone"};
+        for (size_t i = 0; i < sizeof(nullable) / sizeof(nullable[0]); i++)
+                ck_assert_msg(json_is_null(json_object_get(it, nullable[i])), "%s", nullable[i]);
+        ck_assert(json_real_value(json_object_get(it, "score")) == 100.0);
+        ck_assert_uint_eq(json_object_size(it), 14);
+        json_decref(it);
+}
+END_TEST
+
+START_TEST(test_item_occasion_without_label)
+{
+        const char *values[GD_VIP_COLUMNS];
+        full_values(values, "t");
+        values[GD_VIP_OCCASION_KIND] = "anniversary";
+        json_t *it = item(values, NULL);
+        json_t *o = json_object_get(it, "next_occasion");
+        ck_assert_str_eq(json_string_value(json_object_get(o, "kind")), "anniversary");
+        ck_assert_str_eq(json_string_value(json_object_get(o, "date")), "2026-07-04");
+        ck_assert(json_is_null(json_object_get(o, "label")));
+        json_decref(it);
+}
+END_TEST
+
 static Suite *vip_suite(void)
 {
         Suite *s = suite_create("vip");
@@ -353,6 +431,13 @@ static Suite *vip_suite(void)
         tcase_add_test(tc, test_row_name_plain_formula);
         tcase_add_test(tc, test_row_name_quoting);
         tcase_add_test(tc, test_row_hidden_contact_not_escaped);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("item");
+        tcase_add_test(tc, test_item_with_consent);
+        tcase_add_test(tc, test_item_without_consent_has_no_contact);
+        tcase_add_test(tc, test_item_nulls);
+        tcase_add_test(tc, test_item_occasion_without_label);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("rows");
