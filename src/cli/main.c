@@ -43,7 +43,7 @@ static int print_version(void)
         printf("libmicrohttpd %s, jansson %s, libpq %d.%d\n", MHD_get_version(), jansson_version_str(), pq / 10000,
                pq % 10000);
         printf("schema version %d, API page /docs %s\n", gd_db_latest_version(),
-               gd_embedded_docs_html ? "built in" : "not built (-Ddocs=disabled)");
+               gd_embedded_docs_html ? "built in" : "not built (meson option docs)");
         return GD_EXIT_OK;
 }
 

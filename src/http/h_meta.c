@@ -46,7 +46,7 @@ GD_HANDLER(gd_h_docs)
         (void) req;
         if (!gd_embedded_docs_html)
                 return gd_error_set(reterr, GD_ERR_NOT_FOUND,
-                                    "This guestd was built without the API page (-Ddocs=disabled); "
+                                    "This guestd was built without the API page (meson option docs); "
                                     "the OpenAPI document is at /openapi.json.");
         reply->raw = gd_embedded_docs_html;
         reply->raw_len = gd_embedded_docs_html_len;

@@ -38,7 +38,7 @@ def test_version_everywhere(guestd_bin, cmd):
     assert re.fullmatch(r"guestd \d+\.\d+\.\d+", lines[0]), lines[0]
     # the versions loaded at run time, libpq's from PQlibVersion() (major.minor)
     assert re.fullmatch(r"libmicrohttpd \d+\.\d+\.\d+, jansson \d+\.\d+(\.\d+)?, libpq \d+\.\d+", lines[1]), lines[1]
-    assert re.fullmatch(r"schema version \d+, API page /docs (built in|not built \(-Ddocs=disabled\))",
+    assert re.fullmatch(r"schema version \d+, API page /docs (built in|not built \(meson option docs\))",
                         lines[2]), lines[2]
 
 
