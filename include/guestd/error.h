@@ -58,6 +58,10 @@ void gd_error_clear(struct gd_error *err);
 void gd_pointer_append(char *out, size_t cap, const char *base, const char *key);
 
 /* Records the internal cause of an error for the log line of the request. */
+/* Makes `text` one line in place: runs of white space (libpq's messages end with a newline and put
+ * a hint on a tab-indented second line) become one space; leading and trailing ones go. */
+void gd_one_line(char *text);
+/* Sets the cause (for logs only), as one line. */
 void gd_error_set_cause(struct gd_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Stable machine name of a code ("not_found"), for logs. */

@@ -89,8 +89,11 @@ struct gd_reply {
         unsigned status;
         json_t *body;           /* NULL: no body (204) */
         char *json_text;        /* or a JSON body written elsewhere (malloc'd, taken): sent as it is */
-        const char *raw;        /* static body served as is (the OpenAPI document) */
+        const char *raw;        /* static body served as is (the OpenAPI document, the API page) */
         size_t raw_len;
+        const char *cache_control; /* Cache-Control of a 200 (the /v1 answers are always no-store) */
+        const char *csp;           /* a page for browsers: its Content-Security-Policy, sent with
+                                    * X-Content-Type-Options: nosniff and Referrer-Policy: no-referrer */
         char etag[24];
         char location[160];
         const char *content_type; /* default application/json */

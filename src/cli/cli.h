@@ -29,6 +29,13 @@ struct gd_option {
 bool gd_cli_parse(int argc, char **argv, int first, const struct gd_option *opts, const char **positional,
                   int max_pos, int *n_pos, bool *help);
 
+/* Prints "guestd: MESSAGE" on stderr as one line (gd_one_line: libpq's newlines and tabs go). */
+void gd_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The one line for a failed database step: "guestd: WHAT: <libpq's reason>" (the detail meant for
+ * HTTP clients when there is no reason from the database). Returns GD_EXIT_FAILURE. */
+int gd_cli_db_failure(const char *what, enum gd_err e, const struct gd_error *err);
+
 /* Fills cfg from GUESTD_* environment variables, then from the option texts that are non-NULL. */
 struct gd_cli_overrides {
         const char *listen, *database_url, *threads, *max_body_bytes, *log_level, *port_file, *connection_timeout;

@@ -21,26 +21,35 @@ static const char usage[] =
         "\n"
         "Exit codes: 0 success, 1 the database is unreachable or the key is unknown, 2 bad usage.\n";
 
-static int fail(struct gd_error *err, enum gd_err e)
+/* A refusal of the database (an unknown key) is told by its detail; an unreachable database by
+ * libpq's reason. */
+static int fail(const char *what, struct gd_error *err, enum gd_err e)
 {
-        const char *why = err->detail[0] ? err->detail : err->cause[0] ? err->cause : gd_err_to_string(e);
-        fprintf(stderr, "guestd: %s\n", why);
+        if (e == GD_ERR_UNAVAILABLE || !err->detail[0])
+                return gd_cli_db_failure(what, e, err);
+        gd_cli_error("%s: %s", what, err->detail);
         return GD_EXIT_FAILURE;
+}
+
+/* Checked before connecting: bad usage is told without a database. */
+static bool create_args_ok(const char *role_text, const char *name)
+{
+        if (gd_role_from_string(role_text) == _GD_ROLE_INVALID || !name || !name[0] || strlen(name) > 100) {
+                gd_cli_error("key create needs --role (frontdesk, marketing, ops or admin) and --name (1-100 characters)");
+                return false;
+        }
+        return true;
 }
 
 static int create(struct gd_conn *c, const char *role_text, const char *name, bool if_none)
 {
         struct gd_error err = {0};
         enum gd_role role = gd_role_from_string(role_text);
-        if (role == _GD_ROLE_INVALID || !name || !name[0] || strlen(name) > 100) {
-                fprintf(stderr, "guestd: key create needs --role (frontdesk, marketing, ops or admin) and --name (1-100 characters)\n");
-                return GD_EXIT_USAGE;
-        }
         if (if_none) {
                 long active = 0;
                 enum gd_err e = gd_db_apikey_count_active(c, role, &active, &err);
                 if (e != GD_OK)
-                        return fail(&err, e);
+                        return fail("key create failed", &err, e);
                 if (active > 0)
                         return GD_EXIT_OK;
         }
@@ -48,7 +57,7 @@ static int create(struct gd_conn *c, const char *role_text, const char *name, bo
         char key[64];
         enum gd_err e = gd_db_apikey_create(c, name, role, &row, key, &err);
         if (e != GD_OK)
-                return fail(&err, e);
+                return fail("key create failed", &err, e);
         printf("created %s key '%s' (id %s); it is shown only now:\n", role_text, name,
                json_string_value(json_object_get(row, "id")));
         printf("%s\n", key);
@@ -67,7 +76,7 @@ static int list(struct gd_conn *c)
         do {
                 enum gd_err e = gd_db_apikey_list(c, after_key, after_id, 500, &items, next_key, next_id, &err);
                 if (e != GD_OK)
-                        return fail(&err, e);
+                        return fail("key list failed", &err, e);
                 size_t i;
                 json_t *k;
                 json_array_foreach (items, i, k) {
@@ -99,25 +108,28 @@ int gd_cmd_key(int argc, char **argv)
         struct gd_config cfg;
         if (!gd_cli_parse(argc, argv, 2, opts, pos, 2, &n_pos, &help))
                 return GD_EXIT_USAGE;
-        if (help || n_pos == 0) {
-                fputs(usage, help ? stdout : stderr);
-                return help ? GD_EXIT_OK : GD_EXIT_USAGE;
+        if (help) {
+                fputs(usage, stdout);
+                return GD_EXIT_OK;
         }
         if (!gd_config_load(&cfg, &o))
                 return GD_EXIT_USAGE;
-        bool is_create = strcmp(pos[0], "create") == 0, is_list = strcmp(pos[0], "list") == 0,
-             is_revoke = strcmp(pos[0], "revoke") == 0;
+        const char *sub = n_pos > 0 ? pos[0] : "";
+        bool is_create = strcmp(sub, "create") == 0, is_list = strcmp(sub, "list") == 0,
+             is_revoke = strcmp(sub, "revoke") == 0;
         if (!(is_create || is_list || is_revoke) || (is_revoke != (n_pos == 2))) {
-                fprintf(stderr, "guestd: key takes 'create', 'list' or 'revoke ID' (see guestd key --help)\n");
+                gd_cli_error("key takes 'create', 'list' or 'revoke ID' (see guestd key --help)");
                 return GD_EXIT_USAGE;
         }
+        if (is_create && !create_args_ok(role, name))
+                return GD_EXIT_USAGE;
 
         struct gd_db_config dbc = gd_cli_db_config(&cfg);
         struct gd_conn *c = NULL;
         struct gd_error err = {0};
         enum gd_err e = gd_conn_open(&dbc, true, &c, &err);
         if (e != GD_OK)
-                return fail(&err, e);
+                return fail(is_create ? "key create failed" : is_list ? "key list failed" : "key revoke failed", &err, e);
         int rc;
         if (is_create) {
                 rc = create(c, role, name, if_none);
@@ -125,7 +137,7 @@ int gd_cmd_key(int argc, char **argv)
                 rc = list(c);
         } else {
                 e = gd_db_apikey_revoke(c, pos[1], &err);
-                rc = e == GD_OK ? (printf("revoked %s\n", pos[1]), GD_EXIT_OK) : fail(&err, e);
+                rc = e == GD_OK ? (printf("revoked %s\n", pos[1]), GD_EXIT_OK) : fail("key revoke failed", &err, e);
         }
         gd_conn_free(c);
         return rc;

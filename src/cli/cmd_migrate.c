@@ -16,8 +16,9 @@ static const char usage[] =
         "Options:\n"
         "  --database-url URL   libpq conninfo or URI [GUESTD_DATABASE_URL, default: PG* variables]\n"
         "\n"
-        "Example:\n"
+        "Examples:\n"
         "  guestd migrate --database-url 'postgresql://guestd@db.internal/guestd'\n"
+        "  GUESTD_DATABASE_URL='host=/run/postgresql dbname=guestd' guestd migrate\n"
         "\n"
         "Exit codes: 0 the schema is current, 1 the database is unreachable or a migration failed,\n"
         "2 bad usage.\n";
@@ -48,10 +49,8 @@ int gd_cmd_migrate(int argc, char **argv)
         if (e == GD_OK)
                 e = gd_db_migrate(c, &applied, &version, &err);
         gd_conn_free(c);
-        if (e != GD_OK) {
-                fprintf(stderr, "guestd: migrate failed: %s\n", err.cause[0] ? err.cause : gd_err_to_string(e));
-                return GD_EXIT_FAILURE;
-        }
+        if (e != GD_OK)
+                return gd_cli_db_failure("migrate failed", e, &err);
         printf("applied %d migration(s); schema version %d\n", applied, version);
         return GD_EXIT_OK;
 }

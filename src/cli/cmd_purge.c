@@ -87,9 +87,9 @@ static bool parse_params(const struct flag *flags, size_t n, struct gd_purge_par
                 for (char *c = option; *c; c++)
                         if (*c == '_')
                                 *c = '-';
-                fprintf(stderr, "guestd: --%s %s\n", option, err.fields[0].message);
+                gd_cli_error("--%s %s", option, err.fields[0].message);
         } else {
-                fprintf(stderr, "guestd: %s\n", gd_err_to_string(e));
+                gd_cli_error("%s", gd_err_to_string(e));
         }
         return false;
 }
@@ -136,11 +136,10 @@ int gd_cmd_purge(int argc, char **argv)
         enum gd_err e = gd_db_purge(&dbc, &params, "cli", &log, &run, &err);
         int rc = GD_EXIT_OK;
         if (e == GD_ERR_CONFLICT) {
-                fprintf(stderr, "guestd: %s Nothing was done.\n", err.detail);
+                gd_cli_error("%s Nothing was done.", err.detail);
                 rc = GD_EXIT_LOCKED;
         } else if (e != GD_OK) {
-                fprintf(stderr, "guestd: purge failed: %s\n", err.cause[0] ? err.cause : gd_err_to_string(e));
-                rc = GD_EXIT_FAILURE;
+                rc = gd_cli_db_failure("purge failed", e, &err);
         } else {
                 char *text = json_dumps(run, JSON_COMPACT);
                 if (text)

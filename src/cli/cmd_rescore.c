@@ -20,7 +20,9 @@ static const char usage[] =
         "                       cores are the useful limit\n"
         "  --database-url URL   libpq conninfo or URI [GUESTD_DATABASE_URL, default: PG* variables]\n"
         "\n"
-        "Example (crontab, 03:30 every night):\n"
+        "Examples:\n"
+        "  guestd rescore --jobs 4 --batch-size 10000\n"
+        "  # crontab, 03:30 every night (or contrib/systemd/guestd-rescore.timer):\n"
         "  30 3 * * *  guestd rescore --database-url 'postgresql:///guestd' >>/var/log/guestd-rescore.json\n"
         "\n"
         "Exit codes: 0 done, 1 the database is unreachable or the rescore failed, 2 bad usage.\n";
@@ -48,7 +50,7 @@ int gd_cmd_rescore(int argc, char **argv)
                 char *end;
                 batch = strtol(batch_text, &end, 10);
                 if (*batch_text == '\0' || *end != '\0' || batch < 1 || batch > 100000) {
-                        fprintf(stderr, "guestd: --batch-size must be a whole number from 1 to 100000\n");
+                        gd_cli_error("--batch-size must be a whole number from 1 to 100000");
                         return GD_EXIT_USAGE;
                 }
         }
@@ -57,7 +59,7 @@ int gd_cmd_rescore(int argc, char **argv)
                 char *end;
                 jobs = strtol(jobs_text, &end, 10);
                 if (*jobs_text == '\0' || *end != '\0' || jobs < 1 || jobs > GD_RESCORE_MAX_JOBS) {
-                        fprintf(stderr, "guestd: --jobs must be a whole number from 1 to %d\n", GD_RESCORE_MAX_JOBS);
+                        gd_cli_error("--jobs must be a whole number from 1 to %d", GD_RESCORE_MAX_JOBS);
                         return GD_EXIT_USAGE;
                 }
         }
@@ -77,10 +79,8 @@ int gd_cmd_rescore(int argc, char **argv)
                 e = gd_db_rescore(conns, (int) jobs, (int) batch, "rescore", &summary, &err);
         for (int i = 0; i < jobs; i++)
                 gd_conn_free(conns[i]);
-        if (e != GD_OK) {
-                fprintf(stderr, "guestd: rescore failed: %s\n", err.cause[0] ? err.cause : gd_err_to_string(e));
-                return GD_EXIT_FAILURE;
-        }
+        if (e != GD_OK)
+                return gd_cli_db_failure("rescore failed", e, &err);
         json_t *out = gd_rescore_summary_json(&summary);
         char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
         if (text)

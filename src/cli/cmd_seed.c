@@ -390,29 +390,43 @@ static double now_s(void)
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-static bool exec_ok(PGconn *pg, const char *sql)
+/* The first failure of a run, printed once at the end: several sessions can fail together (the
+ * database went away), and one clear line says more than six. */
+struct seed_error {
+        char text[512];
+};
+
+static void seed_fail(struct seed_error *e, const char *what, PGconn *pg)
+{
+        if (e->text[0])
+                return;
+        snprintf(e->text, sizeof(e->text), "%s%s%s", what ? what : "", what && pg ? ": " : "",
+                 pg ? PQerrorMessage(pg) : "");
+}
+
+static bool exec_ok(PGconn *pg, const char *sql, struct seed_error *err)
 {
         PGresult *r = PQexec(pg, sql);
         ExecStatusType st = PQresultStatus(r);
         bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
         if (!ok)
-                fprintf(stderr, "guestd: seed: %s: %s", sql, PQerrorMessage(pg));
+                seed_fail(err, sql, pg);
         PQclear(r);
         return ok;
 }
 
-static PGconn *open_loader(const char *conninfo)
+static PGconn *open_loader(const char *conninfo, struct seed_error *err)
 {
         PGconn *pg = PQconnectdb(conninfo ? conninfo : "");
         if (PQstatus(pg) != CONNECTION_OK) {
-                fprintf(stderr, "guestd: seed: cannot connect: %s", PQerrorMessage(pg));
+                seed_fail(err, "cannot connect to the database", pg);
                 PQfinish(pg);
                 return NULL;
         }
         /* replica: no history, audit or change-feed triggers (nor foreign-key checks) for the load */
-        if (!exec_ok(pg, "SET session_replication_role = replica") || !exec_ok(pg, "SET synchronous_commit = off") ||
-            !exec_ok(pg, "SET jit = off") || !exec_ok(pg, "SET statement_timeout = 0") ||
-            !exec_ok(pg, "SET maintenance_work_mem = '256MB'")) {
+        if (!exec_ok(pg, "SET session_replication_role = replica", err) ||
+            !exec_ok(pg, "SET synchronous_commit = off", err) || !exec_ok(pg, "SET jit = off", err) ||
+            !exec_ok(pg, "SET statement_timeout = 0", err) || !exec_ok(pg, "SET maintenance_work_mem = '256MB'", err)) {
                 PQfinish(pg);
                 return NULL;
         }
@@ -441,7 +455,7 @@ static char *id_array(const char (*ids)[37], long from, long to)
 #define DERIVE_CHUNK 25000
 #define DERIVE_JOBS 2
 
-static bool derive_send(PGconn *pg, const char (*ids)[37], long from, long to)
+static bool derive_send(PGconn *pg, const char (*ids)[37], long from, long to, struct seed_error *err)
 {
         char *arr = id_array(ids, from, to);
         if (!arr)
@@ -454,17 +468,17 @@ static bool derive_send(PGconn *pg, const char (*ids)[37], long from, long to)
                                    1, NULL, params, NULL, NULL, 0);
         free(arr);
         if (!ok)
-                fprintf(stderr, "guestd: seed: %s", PQerrorMessage(pg));
+                seed_fail(err, NULL, pg);
         return ok == 1;
 }
 
-static bool derive_wait(PGconn *pg, ExecStatusType want)
+static bool derive_wait(PGconn *pg, ExecStatusType want, struct seed_error *err)
 {
         bool ok = true;
         PGresult *r;
         while ((r = PQgetResult(pg)) != NULL) {
                 if (PQresultStatus(r) != want) {
-                        fprintf(stderr, "guestd: seed: %s", PQerrorMessage(pg));
+                        seed_fail(err, NULL, pg);
                         ok = false;
                 }
                 PQclear(r);
@@ -479,7 +493,7 @@ static bool derive_wait(PGconn *pg, ExecStatusType want)
  * inserts into each index. Other sessions never see the table without them (the transaction
  * holds the table's lock), and a failed load rolls the drop back.
  */
-static bool drop_indexes(struct sink *k, const char *table)
+static bool drop_indexes(struct sink *k, const char *table, struct seed_error *err)
 {
         const char *params[1] = {table};
         PGresult *r = PQexecParams(k->pg,
@@ -492,10 +506,10 @@ static bool drop_indexes(struct sink *k, const char *table)
                                    1, NULL, params, NULL, NULL, 0);
         bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
         if (!ok)
-                fprintf(stderr, "guestd: seed: reading the indexes of %s: %s", table, PQerrorMessage(k->pg));
+                seed_fail(err, "reading the indexes", k->pg);
         if (ok && PQgetvalue(r, 0, 1)[0] != '\0') {
                 k->indexes = strdup(PQgetvalue(r, 0, 0));
-                ok = k->indexes && exec_ok(k->pg, PQgetvalue(r, 0, 1));
+                ok = k->indexes && exec_ok(k->pg, PQgetvalue(r, 0, 1), err);
         }
         PQclear(r);
         return ok;
@@ -523,7 +537,7 @@ int gd_cmd_seed(int argc, char **argv)
                 char *end;
                 guests = strtol(guests_text, &end, 10);
                 if (*guests_text < '0' || *guests_text > '9' || *end != '\0' || guests < 1 || guests > 20000000) {
-                        fprintf(stderr, "guestd: --guests must be a whole number from 1 to 20000000\n");
+                        gd_cli_error("--guests must be a whole number from 1 to 20000000");
                         return GD_EXIT_USAGE;
                 }
         }
@@ -533,7 +547,7 @@ int gd_cmd_seed(int argc, char **argv)
                 unsigned long long v = strtoull(seed_text, &end, 10);
                 if (*seed_text < '0' || *seed_text > '9' || *end != '\0' || strlen(seed_text) > 20 ||
                     (v == ULLONG_MAX && strcmp(seed_text, "18446744073709551615") != 0)) {
-                        fprintf(stderr, "guestd: --seed must be a whole number from 0 to 18446744073709551615\n");
+                        gd_cli_error("--seed must be a whole number from 0 to 18446744073709551615");
                         return GD_EXIT_USAGE;
                 }
                 seed = (uint64_t) v;
@@ -544,40 +558,47 @@ int gd_cmd_seed(int argc, char **argv)
 
         double t0 = now_s();
         int rc = GD_EXIT_FAILURE;
+        struct seed_error err = {{0}};
+        bool already_seeded = false; /* said so already */
         struct sink t[T_COUNT] = {0};
         char(*ids)[37] = NULL;
         struct totals n = {0};
         double t_load = 0, t_analyze = 0, t_derive = 0;
         for (int k = 0; k < T_COUNT; k++) {
-                t[k].pg = open_loader(cfg.database_url);
+                t[k].pg = open_loader(cfg.database_url, &err);
                 t[k].cap = FLUSH_AT + 4096;
                 t[k].buf = malloc(t[k].cap);
+                if (!t[k].buf)
+                        seed_fail(&err, "out of memory", NULL);
                 if (!t[k].pg || !t[k].buf)
                         goto out;
         }
         PGresult *r = PQexec(t[0].pg, "SELECT EXISTS (SELECT 1 FROM guest)");
         bool has = PQresultStatus(r) == PGRES_TUPLES_OK && PQgetvalue(r, 0, 0)[0] == 't';
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
-                fprintf(stderr, "guestd: seed: %s", PQerrorMessage(t[0].pg));
+                seed_fail(&err, NULL, t[0].pg);
         PQclear(r);
         if (has && !append) {
-                fprintf(stderr, "guestd: seed: the database already has guests; nothing was done "
-                                "(--append loads more, with another --seed)\n");
+                gd_cli_error("seed: the database already has guests; nothing was done "
+                             "(--append loads more, with another --seed)");
+                already_seeded = true;
                 goto out;
         }
         ids = malloc((size_t) guests * sizeof(*ids));
-        if (!ids)
+        if (!ids) {
+                seed_fail(&err, "out of memory for the guest ids", NULL);
                 goto out;
+        }
         static const char *const tables[T_COUNT] = {"guest", "stay", "consumption", "preference", "special_date",
                                                     "complaint"};
         for (int k = 0; k < T_COUNT; k++) {
-                if (!exec_ok(t[k].pg, "BEGIN") || (!has && !drop_indexes(&t[k], tables[k])))
+                if (!exec_ok(t[k].pg, "BEGIN", &err) || (!has && !drop_indexes(&t[k], tables[k], &err)))
                         goto out;
                 r = PQexec(t[k].pg, copy_sql[k]);
                 bool in = PQresultStatus(r) == PGRES_COPY_IN;
                 PQclear(r);
                 if (!in) {
-                        fprintf(stderr, "guestd: seed: %s", PQerrorMessage(t[k].pg));
+                        seed_fail(&err, NULL, t[k].pg);
                         goto out;
                 }
         }
@@ -597,7 +618,7 @@ int gd_cmd_seed(int argc, char **argv)
         for (int k = 0; k < T_COUNT; k++) {
                 while ((r = PQgetResult(t[k].pg)) != NULL) {
                         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-                                fprintf(stderr, "guestd: seed: %s", PQerrorMessage(t[k].pg));
+                                seed_fail(&err, NULL, t[k].pg);
                                 failed = true;
                         }
                         PQclear(r);
@@ -607,14 +628,14 @@ int gd_cmd_seed(int argc, char **argv)
         /* the index builds of the six tables run side by side */
         for (int k = 0; k < T_COUNT && !failed; k++)
                 if (t[k].indexes && !PQsendQuery(t[k].pg, t[k].indexes)) {
-                        fprintf(stderr, "guestd: seed: %s", PQerrorMessage(t[k].pg));
+                        seed_fail(&err, NULL, t[k].pg);
                         failed = true;
                 }
         for (int k = 0; k < T_COUNT; k++)
-                if (t[k].indexes && !derive_wait(t[k].pg, PGRES_COMMAND_OK))
+                if (t[k].indexes && !derive_wait(t[k].pg, PGRES_COMMAND_OK, &err))
                         failed = true;
         for (int k = 0; k < T_COUNT && !failed; k++)
-                failed = !exec_ok(t[k].pg, "COMMIT");
+                failed = !exec_ok(t[k].pg, "COMMIT", &err);
         if (failed)
                 goto out;
         t_load = now_s() - t0;
@@ -624,11 +645,13 @@ int gd_cmd_seed(int argc, char **argv)
         for (int k = 0; k < T_COUNT; k++) {
                 char sql[64];
                 snprintf(sql, sizeof(sql), "ANALYZE %s", tables[k]);
-                if (!PQsendQuery(t[k].pg, sql))
+                if (!PQsendQuery(t[k].pg, sql)) {
+                        seed_fail(&err, sql, t[k].pg);
                         goto out;
+                }
         }
         for (int k = 0; k < T_COUNT; k++)
-                if (!derive_wait(t[k].pg, PGRES_COMMAND_OK))
+                if (!derive_wait(t[k].pg, PGRES_COMMAND_OK, &err))
                         goto out;
         t_analyze = now_s() - t1;
 
@@ -641,12 +664,12 @@ int gd_cmd_seed(int argc, char **argv)
                 for (int j = 0; j < DERIVE_JOBS; j++) {
                         if (busy[j]) {
                                 busy[j] = false;
-                                if (!derive_wait(t[j].pg, PGRES_TUPLES_OK))
+                                if (!derive_wait(t[j].pg, PGRES_TUPLES_OK, &err))
                                         goto out;
                         }
                         if (next < guests) {
                                 long to = next + DERIVE_CHUNK < guests ? next + DERIVE_CHUNK : guests;
-                                if (!derive_send(t[j].pg, (const char(*)[37]) ids, next, to))
+                                if (!derive_send(t[j].pg, (const char(*)[37]) ids, next, to, &err))
                                         goto out;
                                 next = to;
                                 busy[j] = true;
@@ -656,7 +679,7 @@ int gd_cmd_seed(int argc, char **argv)
                 if (!any)
                         break;
         }
-        if (!exec_ok(t[0].pg, "ANALYZE guest_stats") || !exec_ok(t[1].pg, "ANALYZE guest_loyalty"))
+        if (!exec_ok(t[0].pg, "ANALYZE guest_stats", &err) || !exec_ok(t[1].pg, "ANALYZE guest_loyalty", &err))
                 goto out;
         t_derive = now_s() - t2;
 
@@ -676,6 +699,8 @@ int gd_cmd_seed(int argc, char **argv)
         json_decref(out);
         rc = GD_EXIT_OK;
 out:
+        if (rc != GD_EXIT_OK && !already_seeded)
+                gd_cli_error("seed: %s", err.text[0] ? err.text : "the load failed");
         for (int k = 0; k < T_COUNT; k++) {
                 if (t[k].pg)
                         PQfinish(t[k].pg);

@@ -65,8 +65,8 @@ static int check_schema(struct gd_app *app)
         enum gd_err e = gd_db_schema_version(c, &version, &err);
         gd_conn_free(c);
         if (e == GD_OK && version < gd_db_latest_version()) {
-                fprintf(stderr, "guestd: the database schema is at version %d, this guestd needs %d: run 'guestd migrate'\n",
-                        version, gd_db_latest_version());
+                gd_cli_error("the database schema is at version %d, this guestd needs %d: run 'guestd migrate'", version,
+                             gd_db_latest_version());
                 return GD_EXIT_FAILURE;
         }
         return GD_EXIT_OK;
@@ -112,7 +112,7 @@ int gd_cmd_serve(int argc, char **argv)
                 app->auth = gd_auth_cache_new();
                 if (!app->auth || gd_pool_new(&dbc, &app->pool, &err) != GD_OK ||
                     gd_server_run(app, &err) != GD_OK) {
-                        fprintf(stderr, "guestd: %s\n", err.detail[0] ? err.detail : "cannot start");
+                        gd_cli_error("cannot start: %s", err.cause[0] ? err.cause : err.detail[0] ? err.detail : "unknown reason");
                         rc = GD_EXIT_FAILURE;
                 }
         }

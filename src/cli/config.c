@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The only reader of argv and the environment: options, GUESTD_* variables, defaults. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,24 @@
 #define DB_DEADLINE_MARGIN_MS 1000
 #define POOL_WAIT_MS 2000
 
+void gd_cli_error(const char *fmt, ...)
+{
+        char text[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        gd_one_line(text);
+        fprintf(stderr, "guestd: %s\n", text);
+}
+
+int gd_cli_db_failure(const char *what, enum gd_err e, const struct gd_error *err)
+{
+        const char *why = err->cause[0] ? err->cause : err->detail[0] ? err->detail : gd_err_to_string(e);
+        gd_cli_error("%s: %s", what, why);
+        return GD_EXIT_FAILURE;
+}
+
 bool gd_cli_parse(int argc, char **argv, int first, const struct gd_option *opts, const char **positional,
                   int max_pos, int *n_pos, bool *help)
 {
@@ -33,7 +52,7 @@ bool gd_cli_parse(int argc, char **argv, int first, const struct gd_option *opts
                 }
                 if (strncmp(a, "--", 2) != 0) {
                         if (*n_pos >= max_pos) {
-                                fprintf(stderr, "guestd: unexpected argument '%s' (see --help)\n", a);
+                                gd_cli_error("unexpected argument '%s' (see --help)", a);
                                 return false;
                         }
                         positional[(*n_pos)++] = a;
@@ -45,21 +64,22 @@ bool gd_cli_parse(int argc, char **argv, int first, const struct gd_option *opts
                 while (o->name && !(strlen(o->name) == len && strncmp(o->name, name, len) == 0))
                         o++;
                 if (!o->name) {
-                        fprintf(stderr, "guestd: unknown option '--%.*s' (see --help)\n", (int) len, name);
+                        gd_cli_error("unknown option '--%.*s' (see --help)", (int) len, name);
                         return false;
                 }
                 if (o->flag) {
                         if (eq) {
-                                fprintf(stderr, "guestd: option '--%s' takes no value\n", o->name);
+                                gd_cli_error("option '--%s' takes no value", o->name);
                                 return false;
                         }
                         *o->flag = true;
                 } else if (eq) {
                         *o->value = eq + 1;
-                } else if (i + 1 < argc) {
+                } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
+                        /* "--jobs --database-url X": the value was forgotten, "--database-url" is not it */
                         *o->value = argv[++i];
                 } else {
-                        fprintf(stderr, "guestd: option '--%s' needs a value\n", o->name);
+                        gd_cli_error("option '--%s' needs a value", o->name);
                         return false;
                 }
         }
@@ -72,7 +92,7 @@ static bool parse_uint(const char *what, const char *s, unsigned long min, unsig
         errno = 0;
         unsigned long v = strtoul(s, &end, 10);
         if (errno || *s == '\0' || *s == '-' || *end != '\0' || v < min || v > max) {
-                fprintf(stderr, "guestd: %s must be a whole number from %lu to %lu, not '%s'\n", what, min, max, s);
+                gd_cli_error("%s must be a whole number from %lu to %lu, not '%s'", what, min, max, s);
                 return false;
         }
         *ret = v;
@@ -118,11 +138,12 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
                 const char *colon = strrchr(listen, ':');
                 unsigned long port;
                 size_t host_len = colon ? (size_t) (colon - listen) : 0;
-                if (!colon || host_len == 0 || host_len >= sizeof(cfg->listen_host) ||
-                    !parse_uint("the listen port", colon + 1, 0, 65535, &port)) {
-                        fprintf(stderr, "guestd: listen address must be HOST:PORT, such as 127.0.0.1:8080\n");
+                if (!colon || host_len == 0 || host_len >= sizeof(cfg->listen_host)) {
+                        gd_cli_error("listen address must be HOST:PORT, such as 127.0.0.1:8080, not '%s'", listen);
                         return false;
                 }
+                if (!parse_uint("the listen port", colon + 1, 0, 65535, &port))
+                        return false;
                 memcpy(cfg->listen_host, listen, host_len);
                 cfg->listen_host[host_len] = '\0';
                 if (strcmp(cfg->listen_host, "localhost") == 0)
@@ -143,7 +164,7 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
             !uint_setting(o->drain_timeout, "GUESTD_DRAIN_TIMEOUT", 0, 3600, &drain))
                 return false;
         if (per_ip > conns) {
-                fprintf(stderr, "guestd: GUESTD_MAX_CONNECTIONS_PER_IP (%lu) must not exceed GUESTD_MAX_CONNECTIONS (%lu)\n",
+                gd_cli_error("GUESTD_MAX_CONNECTIONS_PER_IP (%lu) must not exceed GUESTD_MAX_CONNECTIONS (%lu)",
                         per_ip, conns);
                 return false;
         }
@@ -162,7 +183,7 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
                 while (i < 4 && strcmp(level, names[i]) != 0)
                         i++;
                 if (i == 4) {
-                        fprintf(stderr, "guestd: log level must be debug, info, warn or error, not '%s'\n", level);
+                        gd_cli_error("log level must be debug, info, warn or error, not '%s'", level);
                         return false;
                 }
                 cfg->log_level = (enum gd_log_level) i;

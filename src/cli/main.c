@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "guestd/embedded.h"
 
 static const char usage[] =
         "Usage: guestd [COMMAND] [OPTIONS]\n"
@@ -24,14 +25,25 @@ static const char usage[] =
         "Every command takes --help. Configuration comes from GUESTD_* environment variables,\n"
         "overridden by options (see guestd serve --help).\n"
         "\n"
-        "Exit codes: 0 success, 1 failure (such as an unreachable database), 2 bad usage;\n"
-        "guestd purge also exits 3 when another purge run holds the lock.\n";
+        "Examples:\n"
+        "  guestd migrate && guestd key create --role admin --name ops --if-none && guestd serve\n"
+        "  guestd purge --help\n"
+        "  guestd --version\n"
+        "\n"
+        "Errors are one line on stderr, starting with \"guestd: \". Exit codes: 0 success, 1 failure\n"
+        "(such as an unreachable database), 2 bad usage; guestd purge also exits 3 when another purge\n"
+        "run holds the lock.\n";
 
+/* The libraries' versions are those loaded at run time (a Debian security update of libpq shows
+ * here without a rebuild); the schema version is the one this binary migrates to. */
 static int print_version(void)
 {
+        int pq = PQlibVersion();
         printf("guestd %s\n", GUESTD_VERSION);
-        printf("libmicrohttpd %s, jansson %s, libpq %d.%d\n", MHD_get_version(), jansson_version_str(),
-               PQlibVersion() / 10000, PQlibVersion() % 10000);
+        printf("libmicrohttpd %s, jansson %s, libpq %d.%d\n", MHD_get_version(), jansson_version_str(), pq / 10000,
+               pq % 10000);
+        printf("schema version %d, API page /docs %s\n", gd_db_latest_version(),
+               gd_embedded_docs_html ? "built in" : "not built (meson option docs)");
         return GD_EXIT_OK;
 }
 
@@ -60,6 +72,6 @@ int main(int argc, char **argv)
                 return gd_cmd_purge(argc, argv);
         if (strcmp(cmd, "seed") == 0)
                 return gd_cmd_seed(argc, argv);
-        fprintf(stderr, "guestd: unknown command '%s' (see guestd --help)\n", cmd);
+        gd_cli_error("unknown command '%s' (see guestd --help)", cmd);
         return GD_EXIT_USAGE;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The shared error record: codes, details and per-field messages. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +55,23 @@ void gd_error_add_field(struct gd_error *err, const char *pointer, const char *f
         trim_partial_utf8(f->message);
 }
 
+void gd_one_line(char *text)
+{
+        char *w = text;
+        bool space = false;
+        for (const char *r = text; *r; r++) {
+                if (*r == ' ' || *r == '\n' || *r == '\r' || *r == '\t') {
+                        space = w != text;
+                        continue;
+                }
+                if (space)
+                        *w++ = ' ';
+                space = false;
+                *w++ = *r;
+        }
+        *w = '\0';
+}
+
 void gd_error_set_cause(struct gd_error *err, const char *fmt, ...)
 {
         if (!err)
@@ -62,10 +80,7 @@ void gd_error_set_cause(struct gd_error *err, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->cause, sizeof(err->cause), fmt, ap);
         va_end(ap);
-        /* libpq messages end with a newline; a log line must not */
-        for (char *p = err->cause; *p; p++)
-                if (*p == '\n' || *p == '\r')
-                        *p = ' ';
+        gd_one_line(err->cause);
 }
 
 void gd_error_clear(struct gd_error *err)

@@ -138,6 +138,7 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
                 json_text = NULL;
                 status = 304;
                 content_type = NULL;
+                reply->raw = NULL; /* a 304 has no body: an embedded document is not sent either */
         }
         if (e != GD_OK) {
                 json_decref(body);
@@ -188,6 +189,12 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
                 add_header(r, MHD_HTTP_HEADER_ETAG, reply->etag);
                 add_header(r, MHD_HTTP_HEADER_LOCATION, reply->location);
                 add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, reply->disposition);
+                add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, reply->cache_control);
+                if (reply->csp) {
+                        add_header(r, "Content-Security-Policy", reply->csp);
+                        add_header(r, "X-Content-Type-Options", "nosniff");
+                        add_header(r, "Referrer-Policy", "no-referrer");
+                }
                 if (reply->replayed)
                         add_header(r, "Idempotent-Replayed", "true");
         } else if (reply->retry_after) {

@@ -153,6 +153,7 @@ BUILDERS = {
     ("GET", "/healthz"): b_static("/healthz"),
     ("GET", "/readyz"): b_static("/readyz"),
     ("GET", "/openapi.json"): b_static("/openapi.json"),
+    ("GET", "/docs"): b_static("/docs"),
     ("GET", "/v1/reports/complaints"): b_static("/v1/reports/complaints?from=2001-01-01&to=2001-03-31"),
     ("GET", "/v1/guests/{}/loyalty"): b_loyalty,
     ("GET", "/v1/loyalty/config"): b_static("/v1/loyalty/config"),

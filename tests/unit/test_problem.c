@@ -2,6 +2,7 @@
 /* Unit tests for include/guestd/problem.h and error.h: the gd_err to RFC 9457 mapping and field errors. */
 #include <check.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -346,6 +347,34 @@ START_TEST(test_truncation_keeps_utf8_whole)
 }
 END_TEST
 
+/* libpq's messages, as PQerrorMessage() gives them, and what a log line or an error line shows */
+static const struct {
+        const char *in, *out;
+} one_line_cases[] = {
+        {"connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n"
+         "\tIs the server running on that host and accepting TCP/IP connections?\n",
+         "connection to server at \"127.0.0.1\", port 1 failed: Connection refused Is the server running on that "
+         "host and accepting TCP/IP connections?"},
+        {"ERROR:  relation \"x\" does not exist\r\n", "ERROR: relation \"x\" does not exist"},
+        {"  \n\t ", ""},
+        {"", ""},
+        {"one line", "one line"},
+};
+
+START_TEST(test_one_line)
+{
+        char text[256];
+        snprintf(text, sizeof(text), "%s", one_line_cases[_i].in);
+        gd_one_line(text);
+        ck_assert_str_eq(text, one_line_cases[_i].out);
+
+        struct gd_error err = {0};
+        gd_error_set_cause(&err, "connecting failed: %s", one_line_cases[_i].in);
+        ck_assert_ptr_null(strpbrk(err.cause, "\n\r\t"));
+        ck_assert(err.cause[0] && err.cause[strlen(err.cause) - 1] != ' ');
+}
+END_TEST
+
 static Suite *problem_suite(void)
 {
         Suite *s = suite_create("problem");
@@ -367,6 +396,7 @@ static Suite *problem_suite(void)
         tcase_add_test(tc, test_error_add_field_caps);
         tcase_add_test(tc, test_error_add_field_truncates);
         tcase_add_test(tc, test_error_clear);
+        tcase_add_loop_test(tc, test_one_line, 0, N(one_line_cases));
         suite_add_tcase(s, tc);
 
         tc = tcase_create("body");
