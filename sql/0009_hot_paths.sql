@@ -7,13 +7,16 @@
 -- run (EXPLAIN, 20,000 guests), so a front-desk write cost ~13 ms of database CPU and 16 writers
 -- managed ~450 writes/s on two cores. PL/pgSQL keeps the plans of its statements for the session,
 -- so these functions are PL/pgSQL now, with the same statements as before: refresh_loyalty() of
--- 0005, refresh_guest_stats() of 0006 and section_events() of 0007.
+-- 0005, refresh_guest_stats() of 0006 and section_events() of 0007 (and, after a stay or a
+-- charge, apply_inferred_preferences() of 0002).
 --
 -- A kept plan is only used if it is generic, and PostgreSQL's own choice would keep planning
 -- afresh: a generic plan assumes 10 elements in `ids`, so it looks ten times dearer than a plan for
 -- the one guest of a trigger. The triggers' entry points therefore ask for generic plans (their
--- statements are index lookups per guest whatever the count); the nightly rescore, which passes
--- 5,000 guests a batch, still gets a plan for its batch (measured: the same rescore time).
+-- statements are index lookups per guest whatever the count), and the batch jobs, which pass
+-- thousands of guests at a time, for a plan made for each batch, as the SQL functions had: a
+-- generic plan made for 10 guests took up to twice as long for 10,000 (the nightly rescore here,
+-- `guestd seed`'s derive phase on its own session).
 -- Single-session pgbench insert of one guest (bench/pgbench/insert-guest.sql), 20,000 guests:
 -- 316 → 716 transactions/s.
 
@@ -145,6 +148,26 @@ BEGIN
 END
 $$;
 
+-- Called after every write of a stay or a charge (the inferred preferences, src/domain/infer.c):
+-- the same two statements as in 0002, kept planned.
+CREATE OR REPLACE FUNCTION apply_inferred_preferences(g uuid, items jsonb) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+BEGIN
+    DELETE FROM preference p
+    WHERE p.guest_id = g AND p.source = 'inferred'
+      AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(items) AS i(category text, key text)
+                      WHERE i.category = p.category AND i.key = p.key);
+    INSERT INTO preference AS p (guest_id, category, key, value, source, evidence)
+    SELECT g, i.category, i.key, i.value, 'inferred', i.evidence
+    FROM jsonb_to_recordset(items) AS i(category text, key text, value text, evidence text)
+    ON CONFLICT (guest_id, category, key) DO UPDATE
+        SET value = EXCLUDED.value, evidence = EXCLUDED.evidence, version = p.version + 1, updated_at = now()
+        WHERE p.source = 'inferred' AND (p.value, p.evidence) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.evidence);
+END
+$$;
+ALTER FUNCTION apply_inferred_preferences(uuid, jsonb) SET plan_cache_mode = force_generic_plan;
+
 -- The loyalty object of the profile card, as a set-returning SQL function: the planner inlines it
 -- into the statement that reads it (a scalar SQL function with a FROM clause is not inlined, and
 -- was planned again for every card: ~0.23 ms of the card's ~0.35 ms in the database).
@@ -173,3 +196,4 @@ CREATE OR REPLACE FUNCTION loyalty_json(g uuid) RETURNS json
 
 ALTER FUNCTION refresh_derived(uuid[], text) SET plan_cache_mode = force_generic_plan;
 ALTER FUNCTION vip_code_changed() SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION rescore_batch(uuid, uuid, text) SET plan_cache_mode = force_custom_plan;

@@ -50,8 +50,11 @@ enum gd_err gd_db_commit(struct gd_conn *c, struct gd_error *reterr);
 void gd_db_rollback(struct gd_conn *c);
 
 /* Names who writes for the audit triggers: transaction-local settings guestd.actor and
- * guestd.request_id. Inside a transaction. */
-enum gd_err gd_db_set_actor(struct gd_conn *c, const char *actor, const char *request_id, struct gd_error *reterr);
+ * guestd.request_id. Inside a transaction. With an idempotency_key (of api_key_id), also tries the
+ * key's transaction lock, in the same round trip: *ret_locked false when another request holds it
+ * (true without a key; ret_locked may be NULL then). */
+enum gd_err gd_db_set_actor(struct gd_conn *c, const char *actor, const char *request_id, const char *api_key_id,
+                            const char *idempotency_key, bool *ret_locked, struct gd_error *reterr);
 
 /* ---- idempotency.c: stored answers of POSTs with an Idempotency-Key (per API key) ---- */
 #define GD_IDEMPOTENCY_TTL_HOURS 24    /* an answer is replayed this long, then expired */
@@ -66,9 +69,6 @@ struct gd_idem_answer {
         json_t *body; /* NULL: none stored */
 };
 void gd_idem_answer_clear(struct gd_idem_answer *a);
-/* In the request transaction: takes the key's transaction lock unless another request holds it. */
-enum gd_err gd_db_idem_lock(struct gd_conn *c, const char *api_key_id, const char *key, bool *ret_locked,
-                            struct gd_error *reterr);
 /* The answer stored for the key within its lifetime (ret->found false: none). */
 enum gd_err gd_db_idem_get(struct gd_conn *c, const char *api_key_id, const char *key, struct gd_idem_answer *ret,
                            struct gd_error *reterr);

@@ -6,11 +6,14 @@
 
 #include "internal.h"
 
-enum gd_err gd_db_set_actor(struct gd_conn *c, const char *actor, const char *request_id, struct gd_error *reterr)
+enum gd_err gd_db_set_actor(struct gd_conn *c, const char *actor, const char *request_id, const char *api_key_id,
+                            const char *idempotency_key, bool *ret_locked, struct gd_error *reterr)
 {
-        const char *params[] = {actor, request_id};
+        const char *params[] = {actor, request_id, api_key_id, idempotency_key};
         PGresult *r = NULL;
         enum gd_err e = gd_db_exec(c, GD_STMT_TX_ACTOR, params, &r, reterr);
+        if (e == GD_OK && ret_locked)
+                *ret_locked = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 2), "true") == 0;
         PQclear(r);
         return e;
 }
@@ -18,18 +21,6 @@ enum gd_err gd_db_set_actor(struct gd_conn *c, const char *actor, const char *re
 static void hours_text(char out[16])
 {
         snprintf(out, 16, "%d", GD_IDEMPOTENCY_TTL_HOURS);
-}
-
-enum gd_err gd_db_idem_lock(struct gd_conn *c, const char *api_key_id, const char *key, bool *ret_locked,
-                            struct gd_error *reterr)
-{
-        const char *params[] = {api_key_id, key};
-        PGresult *r = NULL;
-        enum gd_err e = gd_db_exec(c, GD_STMT_IDEM_LOCK, params, &r, reterr);
-        if (e == GD_OK)
-                *ret_locked = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "true") == 0;
-        PQclear(r);
-        return e;
 }
 
 enum gd_err gd_db_idem_get(struct gd_conn *c, const char *api_key_id, const char *key, struct gd_idem_answer *ret,
@@ -62,31 +53,25 @@ enum gd_err gd_db_idem_get(struct gd_conn *c, const char *api_key_id, const char
 enum gd_err gd_db_idem_put(struct gd_conn *c, const char *api_key_id, const char *key,
                            const struct gd_idem_answer *a, struct gd_error *reterr)
 {
-        char status[16], hours[16];
+        char status[16], hours[16], expire[16];
         snprintf(status, sizeof(status), "%u", a->status);
         hours_text(hours);
+        snprintf(expire, sizeof(expire), "%d", GD_IDEMPOTENCY_EXPIRE_BATCH);
         char *body = a->body ? json_dumps(a->body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
         if (a->body && !body)
                 return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
         const char *params[] = {api_key_id, key, a->fingerprint, status, a->location[0] ? a->location : NULL,
-                                a->etag[0] ? a->etag : NULL, body, hours};
+                                a->etag[0] ? a->etag : NULL, body, hours, expire};
         PGresult *r = NULL;
+        /* with the answer, the expiry job, a few rows at a time: every keyed POST removes some
+         * answers past their lifetime, so the table holds about one lifetime of writes */
         enum gd_err e = gd_db_exec(c, GD_STMT_IDEM_PUT, params, &r, reterr);
         /* no row: a live answer with this key appeared although we held its lock (another guestd
          * build without the lock?): the write must not count twice */
-        if (e == GD_OK && strcmp(PQcmdTuples(r), "1") != 0)
+        if (e == GD_OK && (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "1") != 0))
                 e = gd_error_set(reterr, GD_ERR_CONFLICT, "A request with this Idempotency-Key is in progress.");
         PQclear(r);
         free(body);
-        if (e == GD_OK) {
-                /* the expiry job, a few rows at a time: every keyed POST removes some answers past
-                 * their lifetime, so the table holds about one lifetime of writes */
-                char limit[16];
-                snprintf(limit, sizeof(limit), "%d", GD_IDEMPOTENCY_EXPIRE_BATCH);
-                const char *xp[] = {hours, limit};
-                e = gd_db_exec(c, GD_STMT_IDEM_EXPIRE, xp, &r, reterr);
-                PQclear(r);
-        }
         return e;
 }
 

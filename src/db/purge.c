@@ -104,7 +104,7 @@ static enum gd_err begin_batch(struct purge_job *j, struct gd_error *reterr)
                 e = gd_error_set(reterr, GD_ERR_UNAVAILABLE, "The database connection was lost.");
         }
         if (e == GD_OK)
-                e = gd_db_set_actor(j->conn, j->started_by, "", reterr);
+                e = gd_db_set_actor(j->conn, j->started_by, "", NULL, NULL, NULL, reterr);
         return e;
 }
 

@@ -497,30 +497,35 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
 
         /* ---- the request transaction (http/request_tx.c, db/idempotency.c) ---- */
         /* transaction-local: who writes and in which request, for triggers */
+        /* Who writes ($1 actor, $2 request id), and with an Idempotency-Key ($4, of API key $3)
+         * its lock, in one round trip: one request per (API key, Idempotency-Key) at a time, a
+         * second one finds the lock taken (two-key form: its own space, apart from the purge's
+         * one-key lock). Without a key the answer is true. */
         [GD_STMT_TX_ACTOR] = {"tx_actor",
-                "SELECT set_config('guestd.actor', $1, true), set_config('guestd.request_id', $2, true)", 2},
-        /* one request per (API key, Idempotency-Key) at a time: a second one finds the lock taken
-         * (two-key form: its own space, apart from the purge's one-key lock) */
-        [GD_STMT_IDEM_LOCK] = {"idem_lock",
-                "SELECT pg_try_advisory_xact_lock(" IDEM_LOCK_CLASS ", hashtext($1 || ' ' || $2))::text", 2},
+                "SELECT set_config('guestd.actor', $1, true), set_config('guestd.request_id', $2, true),"
+                " (CASE WHEN $4::text IS NULL THEN true"
+                "  ELSE pg_try_advisory_xact_lock(" IDEM_LOCK_CLASS ", hashtext($3 || ' ' || $4)) END)::text", 4},
         /* a stored answer still within its lifetime ($3 hours) */
         [GD_STMT_IDEM_GET] = {"idem_get",
                 "SELECT fingerprint, status::text, location, etag, body FROM idempotency_key"
                 " WHERE api_key_id = $1::uuid AND key = $2 AND created_at >= now() - make_interval(hours => $3::int)", 3},
-        /* an expired answer with the same key is replaced */
+        /* An expired answer with the same key is replaced. The same statement is the expiry job:
+         * it removes up to $9 answers past their lifetime (other keys than its own, so that no row
+         * is changed twice by one statement), oldest first, skipping rows another writer holds. */
         [GD_STMT_IDEM_PUT] = {"idem_put",
-                "INSERT INTO idempotency_key AS k (api_key_id, key, fingerprint, status, location, etag, body)"
-                " VALUES ($1::uuid, $2, $3, $4::int, $5, $6, $7)"
-                " ON CONFLICT (api_key_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
-                " status = EXCLUDED.status, location = EXCLUDED.location, etag = EXCLUDED.etag,"
-                " body = EXCLUDED.body, created_at = now()"
-                " WHERE k.created_at < now() - make_interval(hours => $8::int)", 8},
-        /* the expiry job: answers older than $1 hours, oldest first, at most $2 per call */
-        [GD_STMT_IDEM_EXPIRE] = {"idem_expire",
-                "WITH old AS (SELECT api_key_id, key FROM idempotency_key"
-                "   WHERE created_at < now() - make_interval(hours => $1::int)"
-                "   ORDER BY created_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
-                " DELETE FROM idempotency_key k USING old WHERE k.api_key_id = old.api_key_id AND k.key = old.key", 2},
+                "WITH put AS (INSERT INTO idempotency_key AS k (api_key_id, key, fingerprint, status, location, etag, body)"
+                "   VALUES ($1::uuid, $2, $3, $4::int, $5, $6, $7)"
+                "   ON CONFLICT (api_key_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
+                "   status = EXCLUDED.status, location = EXCLUDED.location, etag = EXCLUDED.etag,"
+                "   body = EXCLUDED.body, created_at = now()"
+                "   WHERE k.created_at < now() - make_interval(hours => $8::int) RETURNING 1),"
+                " old AS (SELECT api_key_id, key FROM idempotency_key"
+                "   WHERE created_at < now() - make_interval(hours => $8::int)"
+                "   AND (api_key_id, key) <> ($1::uuid, $2)"
+                "   ORDER BY created_at LIMIT $9::int FOR UPDATE SKIP LOCKED),"
+                " expired AS (DELETE FROM idempotency_key k USING old"
+                "   WHERE k.api_key_id = old.api_key_id AND k.key = old.key)"
+                " SELECT count(*)::text FROM put", 9},
 
         /* ---- the audit trail and the change feed (db/audit.c); rows written by sql/0007's triggers ---- */
         /* newest first: $2 the cursor's event id; $3 (its guest id) only keeps the cursor's shape */

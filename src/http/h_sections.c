@@ -48,23 +48,11 @@ static enum gd_err refresh_inferred(struct gd_req *req, struct gd_error *reterr)
         return gd_db_infer_refresh(req->db, req->params[0], reterr);
 }
 
-/* Writes to stays and charges run in one transaction with the inference they trigger. */
-static enum gd_err begin_write(struct gd_req *req, struct gd_error *reterr)
+/* After a write to stays or charges, the inference it triggers; both are in the request's
+ * transaction (http/request_tx.c), so they commit or roll back together. */
+static enum gd_err then_infer(struct gd_req *req, enum gd_err e, struct gd_error *reterr)
 {
-        return feeds_inference(section_of(req)) ? gd_db_begin(req->db, reterr) : GD_OK;
-}
-
-static enum gd_err end_write(struct gd_req *req, enum gd_err e, struct gd_error *reterr)
-{
-        if (!feeds_inference(section_of(req)))
-                return e;
-        if (e == GD_OK)
-                e = refresh_inferred(req, reterr);
-        if (e == GD_OK)
-                e = gd_db_commit(req->db, reterr);
-        if (e != GD_OK)
-                gd_db_rollback(req->db);
-        return e;
+        return e == GD_OK && feeds_inference(section_of(req)) ? refresh_inferred(req, reterr) : e;
 }
 
 /* ---- the write cycle's steps for a section item ---- */
@@ -126,9 +114,7 @@ GD_HANDLER(gd_h_section_create)
         json_t *doc = gd_section_normalize(s, req->json), *item = NULL;
         if (!doc)
                 return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
-        e = begin_write(req, reterr);
-        if (e == GD_OK)
-                e = end_write(req, gd_db_section_create(req->db, s, req->params[0], doc, &item, reterr), reterr);
+        e = then_infer(req, gd_db_section_create(req->db, s, req->params[0], doc, &item, reterr), reterr);
         json_decref(doc);
         if (e != GD_OK) {
                 json_decref(item);
@@ -178,9 +164,7 @@ GD_HANDLER(gd_h_section_patch)
         if (e == GD_OK)
                 e = gd_section_check_patch(section_of(req), req->json, reterr);
         if (e == GD_OK)
-                e = begin_write(req, reterr);
-        if (e == GD_OK)
-                e = end_write(req, gd_write_patch(req, &item_ops, &item, reterr), reterr);
+                e = then_infer(req, gd_write_patch(req, &item_ops, &item, reterr), reterr);
         if (e != GD_OK) {
                 json_decref(item);
                 return e;
@@ -192,9 +176,7 @@ GD_HANDLER(gd_h_section_delete)
 {
         enum gd_err e = check_ids(req, true, reterr);
         if (e == GD_OK)
-                e = begin_write(req, reterr);
-        if (e == GD_OK)
-                e = end_write(req, gd_write_delete(req, &item_ops, reterr), reterr);
+                e = then_infer(req, gd_write_delete(req, &item_ops, reterr), reterr);
         if (e == GD_OK)
                 reply->status = 204;
         return e;

@@ -80,21 +80,18 @@ static enum gd_err replay(struct gd_reply *reply, struct gd_idem_answer *a, stru
         return GD_OK;
 }
 
-/* Before the handler: GD_OK with *ret_done when the answer is already known (a replay). */
-static enum gd_err claim_key(struct gd_req *req, struct gd_reply *reply, const char *fp, bool *ret_done,
+/* Before the handler, the key's lock tried (locked): GD_OK with *ret_done when the answer is
+ * already known (a replay). */
+static enum gd_err claim_key(struct gd_req *req, struct gd_reply *reply, const char *fp, bool locked, bool *ret_done,
                              struct gd_error *reterr)
 {
-        bool locked = false;
-        enum gd_err e = gd_db_idem_lock(req->db, req->who.key_id, req->idempotency_key, &locked, reterr);
-        if (e != GD_OK)
-                return e;
         if (!locked) {
                 reply->retry_after = 1;
                 return gd_error_set(reterr, GD_ERR_CONFLICT,
                                     "A request with this Idempotency-Key is still in progress; retry later.");
         }
         struct gd_idem_answer a;
-        e = gd_db_idem_get(req->db, req->who.key_id, req->idempotency_key, &a, reterr);
+        enum gd_err e = gd_db_idem_get(req->db, req->who.key_id, req->idempotency_key, &a, reterr);
         if (e == GD_OK && a.found) {
                 *ret_done = true;
                 if (strcmp(a.fingerprint, fp) != 0) {
@@ -128,10 +125,12 @@ static enum gd_err run_once(struct gd_req *req, struct gd_reply *reply, const ch
         enum gd_err e = gd_db_begin(req->db, reterr);
         if (e != GD_OK)
                 return e;
-        e = gd_db_set_actor(req->db, req->who.key_name, req->request_id, reterr);
-        bool done = false;
-        if (e == GD_OK && req->idempotency_key[0])
-                e = claim_key(req, reply, fp, &done, reterr);
+        const char *idem_key = req->idempotency_key[0] ? req->idempotency_key : NULL;
+        bool locked = false, done = false;
+        e = gd_db_set_actor(req->db, req->who.key_name, req->request_id, idem_key ? req->who.key_id : NULL, idem_key,
+                            &locked, reterr);
+        if (e == GD_OK && idem_key)
+                e = claim_key(req, reply, fp, locked, &done, reterr);
         if (e == GD_OK && !done)
                 e = req->route->handler(req, reply, reterr);
         /* only successes are kept: a refused request changed nothing, so doing it again is safe */
