@@ -168,10 +168,6 @@ enum gd_err gd_db_section_replace(struct gd_conn *c, enum gd_section s, const ch
 enum gd_err gd_db_section_delete(struct gd_conn *c, enum gd_section s, const char *guest_id, const char *item_id,
                                  long expected_version, struct gd_error *reterr);
 
-/* The history the inference rules read: newest completed stays and dining charges. */
-enum gd_err gd_db_infer_facts(struct gd_conn *c, const char *guest_id, struct gd_stay_fact *stays,
-                              size_t *ret_n_stays, struct gd_dining_fact *dining, size_t *ret_n_dining,
-                              struct gd_error *reterr);
 /* Makes the guest's inferred preferences exactly `items` (others are never touched). */
 enum gd_err gd_db_infer_apply(struct gd_conn *c, const char *guest_id, const struct gd_inferred *items, size_t n,
                               struct gd_error *reterr);

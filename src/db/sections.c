@@ -165,40 +165,43 @@ enum gd_err gd_db_section_delete(struct gd_conn *c, enum gd_section s, const cha
         return n == 1 ? GD_OK : why_unchanged(c, s, guest_id, item_id, reterr);
 }
 
-enum gd_err gd_db_infer_facts(struct gd_conn *c, const char *guest_id, struct gd_stay_fact *stays,
-                              size_t *ret_n_stays, struct gd_dining_fact *dining, size_t *ret_n_dining,
-                              struct gd_error *reterr)
+/* The history the inference rules read (newest completed stays and dining charges), and how many
+ * inferred preferences the guest has now. */
+static enum gd_err infer_facts(struct gd_conn *c, const char *guest_id, struct gd_stay_fact *stays,
+                               size_t *ret_n_stays, struct gd_dining_fact *dining, size_t *ret_n_dining,
+                               long *ret_n_inferred, struct gd_error *reterr)
 {
         char n_stays[8], n_dining[8];
         snprintf(n_stays, sizeof(n_stays), "%d", GD_INFER_STAYS);
         snprintf(n_dining, sizeof(n_dining), "%d", GD_INFER_DINING);
-        const char *stay_params[] = {guest_id, n_stays}, *dining_params[] = {guest_id, n_dining};
+        const char *params[] = {guest_id, n_stays, n_dining};
         PGresult *r = NULL;
-        enum gd_err e = gd_db_exec(c, GD_STMT_INFER_STAY_FACTS, stay_params, &r, reterr);
+        enum gd_err e = gd_db_exec(c, GD_STMT_INFER_FACTS, params, &r, reterr);
         if (e != GD_OK)
                 return e;
-        size_t ns = 0;
-        for (int i = 0; i < PQntuples(r) && ns < GD_INFER_STAYS; i++, ns++) {
-                struct gd_stay_fact *f = &stays[ns];
-                memset(f, 0, sizeof(*f));
-                snprintf(f->room_type, sizeof(f->room_type), "%s", PQgetvalue(r, i, 0));
-                f->party = atoi(PQgetvalue(r, i, 1));
-                json_t *names = json_loads(PQgetvalue(r, i, 2), 0, NULL);
-                size_t k;
-                json_t *name;
-                json_array_foreach (names, k, name)
-                        if (f->n_amenities < GD_INFER_MAX_AMENITIES && json_is_string(name))
-                                snprintf(f->amenities[f->n_amenities++], sizeof(f->amenities[0]), "%s",
-                                         json_string_value(name));
-                json_decref(names);
+        size_t ns = 0, nd = 0;
+        *ret_n_inferred = 0;
+        for (int i = 0; i < PQntuples(r); i++) {
+                char kind = PQgetvalue(r, i, 0)[0];
+                if (kind == 's' && ns < GD_INFER_STAYS) {
+                        struct gd_stay_fact *f = &stays[ns++];
+                        memset(f, 0, sizeof(*f));
+                        snprintf(f->room_type, sizeof(f->room_type), "%s", PQgetvalue(r, i, 1));
+                        f->party = atoi(PQgetvalue(r, i, 2));
+                        json_t *names = json_loads(PQgetvalue(r, i, 3), 0, NULL);
+                        size_t k;
+                        json_t *name;
+                        json_array_foreach (names, k, name)
+                                if (f->n_amenities < GD_INFER_MAX_AMENITIES && json_is_string(name))
+                                        snprintf(f->amenities[f->n_amenities++], sizeof(f->amenities[0]), "%s",
+                                                 json_string_value(name));
+                        json_decref(names);
+                } else if (kind == 'd' && nd < GD_INFER_DINING) {
+                        snprintf(dining[nd++].dining_type, sizeof(dining[0].dining_type), "%s", PQgetvalue(r, i, 1));
+                } else if (kind == 'p') {
+                        *ret_n_inferred = strtol(PQgetvalue(r, i, 1), NULL, 10);
+                }
         }
-        PQclear(r);
-        e = gd_db_exec(c, GD_STMT_INFER_DINING_FACTS, dining_params, &r, reterr);
-        if (e != GD_OK)
-                return e;
-        size_t nd = 0;
-        for (int i = 0; i < PQntuples(r) && nd < GD_INFER_DINING; i++, nd++)
-                snprintf(dining[nd].dining_type, sizeof(dining[nd].dining_type), "%s", PQgetvalue(r, i, 0));
         PQclear(r);
         *ret_n_stays = ns;
         *ret_n_dining = nd;
@@ -231,11 +234,13 @@ enum gd_err gd_db_infer_refresh(struct gd_conn *c, const char *guest_id, struct 
         struct gd_dining_fact dining[GD_INFER_DINING];
         struct gd_inferred found[GD_INFER_MAX_RESULTS];
         size_t n_stays = 0, n_dining = 0;
-        enum gd_err e = gd_db_infer_facts(c, guest_id, stays, &n_stays, dining, &n_dining, reterr);
+        long n_inferred = 0;
+        enum gd_err e = infer_facts(c, guest_id, stays, &n_stays, dining, &n_dining, &n_inferred, reterr);
         if (e != GD_OK)
                 return e;
         size_t n = gd_infer_preferences(stays, n_stays, dining, n_dining, found, GD_INFER_MAX_RESULTS);
-        return gd_db_infer_apply(c, guest_id, found, n, reterr);
+        /* nothing inferred before or now (most guests): nothing to write */
+        return n == 0 && n_inferred == 0 ? GD_OK : gd_db_infer_apply(c, guest_id, found, n, reterr);
 }
 
 enum gd_err gd_db_complaint_report(struct gd_conn *c, const char *first_day, const char *last_day, json_t **ret,

@@ -296,15 +296,24 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
         [GD_STMT_COMPLAINT_DELETE] = {"complaint_delete", SECTION_DELETE("complaint"), 3},
 
         /* the newest completed stays: room type, party size, amenities used at least once */
-        [GD_STMT_INFER_STAY_FACTS] = {"infer_stay_facts",
-                "SELECT coalesce(s.room_type, ''), s.adults + s.children,"
-                " coalesce((SELECT json_agg(a.key ORDER BY a.key) FROM jsonb_each(s.amenities_used) a"
-                "   WHERE jsonb_typeof(a.value) = 'number' AND (a.value)::numeric > 0), '[]')::text"
-                " FROM stay s WHERE s.guest_id = $1::uuid AND s.status = 'completed'"
-                " ORDER BY s.check_in DESC, s.id DESC LIMIT $2::int", 2},
-        [GD_STMT_INFER_DINING_FACTS] = {"infer_dining_facts",
-                "SELECT c.dining_type FROM consumption c WHERE c.guest_id = $1::uuid AND c.category = 'dining'"
-                " AND c.dining_type IS NOT NULL ORDER BY c.occurred_at DESC, c.id DESC LIMIT $2::int", 2},
+        /* What the inference reads, in one round trip: rows of kind 's' (the $2 newest completed
+         * stays: room type, party, amenities used), 'd' (the $3 newest dining types), and one 'p'
+         * (how many inferred preferences the guest has now). */
+        [GD_STMT_INFER_FACTS] = {"infer_facts",
+                "SELECT k, a, b, c FROM ("
+                " (SELECT 's' AS k, row_number() OVER (ORDER BY s.check_in DESC, s.id DESC) AS n,"
+                "   coalesce(s.room_type, '') AS a, (s.adults + s.children)::text AS b,"
+                "   coalesce((SELECT json_agg(a.key ORDER BY a.key) FROM jsonb_each(s.amenities_used) a"
+                "     WHERE jsonb_typeof(a.value) = 'number' AND (a.value)::numeric > 0), '[]')::text AS c"
+                "   FROM stay s WHERE s.guest_id = $1::uuid AND s.status = 'completed'"
+                "   ORDER BY s.check_in DESC, s.id DESC LIMIT $2::int)"
+                " UNION ALL"
+                " (SELECT 'd', row_number() OVER (ORDER BY x.occurred_at DESC, x.id DESC), x.dining_type, NULL, NULL"
+                "   FROM consumption x WHERE x.guest_id = $1::uuid AND x.category = 'dining'"
+                "   AND x.dining_type IS NOT NULL ORDER BY x.occurred_at DESC, x.id DESC LIMIT $3::int)"
+                " UNION ALL"
+                " SELECT 'p', 1, count(*)::text, NULL, NULL FROM preference p"
+                "   WHERE p.guest_id = $1::uuid AND p.source = 'inferred') f ORDER BY k, n", 3},
         [GD_STMT_INFER_APPLY] = {"infer_apply", "SELECT apply_inferred_preferences($1::uuid, $2::jsonb)", 2},
 
         [GD_STMT_LOYALTY_GET] = {"loyalty_get",
