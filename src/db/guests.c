@@ -30,7 +30,7 @@ enum {
         COL_UPDATED_AT,
         COL_UPDATED_AT_US,
         COL_EXTERNAL_REFS,
-        COL_RANK, /* only in guest_search_q */
+        COL_RANK, /* only in the q searches */
 };
 
 static json_t *text_or_null(const PGresult *r, int row, int col)
@@ -261,11 +261,86 @@ enum gd_err gd_db_guest_restore(struct gd_conn *c, const char *id, json_t **ret_
         return e;
 }
 
+/* One row of a q search, in one of the two results. */
+struct hit {
+        const PGresult *r;
+        int row;
+};
+
+static double hit_rank(const struct hit *h)
+{
+        return strtod(PQgetvalue(h->r, h->row, COL_RANK), NULL);
+}
+
+/* Whether a comes before b: rank descending, then id (canonical uuid text sorts as the uuid). */
+static bool hit_before(const struct hit *a, const struct hit *b)
+{
+        double ra = hit_rank(a), rb = hit_rank(b);
+        if (ra != rb)
+                return ra > rb;
+        return strcmp(PQgetvalue(a->r, a->row, COL_ID), PQgetvalue(b->r, b->row, COL_ID)) < 0;
+}
+
+/* The page of a q search out of the prefix hits and (possibly NULL) the similar names, each
+ * already in page order: merged, the first `limit` shown, the next cursor when there are more. */
+static enum gd_err q_page(const PGresult *prefixed, const PGresult *alike, int limit, json_t **ret_items,
+                          char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr)
+{
+        json_t *items = json_array();
+        int np = PQntuples(prefixed), na = alike ? PQntuples(alike) : 0, ip = 0, ia = 0, taken = 0;
+        struct hit last = {0};
+        ret_next_key[0] = ret_next_id[0] = '\0';
+        while (items && (ip < np || ia < na)) {
+                struct hit p = {prefixed, ip}, a = {alike, ia};
+                bool from_prefixed = ia == na || (ip < np && hit_before(&p, &a));
+                struct hit h = from_prefixed ? p : a;
+                if (taken == limit) { /* one more than a page: there is a next one */
+                        snprintf(ret_next_key, 64, "%s", PQgetvalue(last.r, last.row, COL_RANK));
+                        snprintf(ret_next_id, 64, "%s", PQgetvalue(last.r, last.row, COL_ID));
+                        break;
+                }
+                json_t *item = guest_from_row(h.r, h.row);
+                if (!item || json_array_append_new(items, item) != 0) {
+                        json_decref(items);
+                        items = NULL;
+                }
+                last = h;
+                taken++;
+                ip += from_prefixed;
+                ia += !from_prefixed;
+        }
+        if (!items)
+                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+        *ret_items = items;
+        return GD_OK;
+}
+
+static enum gd_err search_q(struct gd_conn *c, const char *const params[9], int limit, json_t **ret_items,
+                            char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr)
+{
+        const char *after_rank = params[6];
+        PGresult *prefixed = NULL, *alike = NULL;
+        enum gd_err e = GD_OK;
+        /* past a rank-1 cursor no prefix hit is left */
+        if (!after_rank || strtod(after_rank, NULL) >= 1)
+                e = gd_db_exec(c, GD_STMT_GUEST_SEARCH_PREFIX, params, &prefixed, reterr);
+        if (e == GD_OK && (!prefixed || PQntuples(prefixed) <= limit))
+                e = gd_db_exec(c, GD_STMT_GUEST_SEARCH_ALIKE, params, &alike, reterr);
+        if (e == GD_OK && !prefixed) {
+                prefixed = alike; /* the similar names alone */
+                alike = NULL;
+        }
+        if (e == GD_OK)
+                e = q_page(prefixed, alike, limit, ret_items, ret_next_key, ret_next_id, reterr);
+        PQclear(prefixed);
+        PQclear(alike);
+        return e;
+}
+
 enum gd_err gd_db_guest_search(struct gd_conn *c, const struct gd_guest_search *s, json_t **ret_items,
                                char ret_next_key[64], char ret_next_id[64], struct gd_error *reterr)
 {
-        enum gd_stmt stmt = s->q                 ? GD_STMT_GUEST_SEARCH_Q
-                            : s->external_system ? GD_STMT_GUEST_SEARCH_EXTERNAL
+        enum gd_stmt stmt = s->external_system ? GD_STMT_GUEST_SEARCH_EXTERNAL
                             : s->email           ? GD_STMT_GUEST_SEARCH_EMAIL
                             : s->phone           ? GD_STMT_GUEST_SEARCH_PHONE
                                                  : GD_STMT_GUEST_SEARCH_ALL;
@@ -273,10 +348,12 @@ enum gd_err gd_db_guest_search(struct gd_conn *c, const struct gd_guest_search *
         gd_db_limit_plus_one(s->limit, limit);
         const char *params[] = {s->q,             s->email,     s->phone,    s->external_system, s->external_id,
                                 s->updated_since, s->after_key, s->after_id, limit};
+        if (s->q)
+                return search_q(c, params, s->limit, ret_items, ret_next_key, ret_next_id, reterr);
         PGresult *r = NULL;
         enum gd_err e = gd_db_exec(c, stmt, params, &r, reterr);
         if (e != GD_OK)
                 return e;
-        int key_col = stmt == GD_STMT_GUEST_SEARCH_Q ? COL_RANK : COL_UPDATED_AT_US;
-        return gd_db_page(r, s->limit, guest_from_row, key_col, COL_ID, ret_items, ret_next_key, ret_next_id, reterr);
+        return gd_db_page(r, s->limit, guest_from_row, COL_UPDATED_AT_US, COL_ID, ret_items, ret_next_key,
+                          ret_next_id, reterr);
 }

@@ -393,25 +393,24 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
 
         /*
          * Relevance: a name word starting with the query ranks 1, otherwise trigram word similarity.
-         * The rank-1 hits come in id order, so for a common prefix (a surname shared by thousands)
-         * the page is the first rows of an ordered scan, not a sort of every hit; the similar
-         * names are looked for only when the prefix hits do not fill the page. The pattern is
-         * written out (not taken from a CTE) so that each execution is planned for its value.
+         * Two statements, merged by db/guests.c: the rank-1 hits come in id order, so a page for a
+         * common prefix (a surname shared by thousands) is the first rows of an ordered scan, not a
+         * sort of every hit; the similar names are read only when the prefix hits do not fill the
+         * page. The pattern is written out, not taken from a CTE, so that each execution is planned
+         * for its value (a rare prefix reads its few rows through the trigram index).
          */
-        [GD_STMT_GUEST_SEARCH_Q] = {"guest_search_q",
-                "WITH prefixed AS MATERIALIZED (SELECT g.*, 1::real AS rank FROM guest g"
-                "   WHERE " SEARCH_PREFIX("g") SEARCH_FILTERS
-                "   AND ($7::real IS NULL OR ($7::real >= 1 AND g.id > $8::uuid))"
-                "   ORDER BY g.id LIMIT $9::int),"
-                " alike AS (SELECT * FROM (SELECT g.*, word_similarity(search_fold($1), g.search_name) AS rank"
-                "   FROM guest g WHERE (SELECT count(*) FROM prefixed) < $9::int"
-                "   AND (search_fold($1) <% g.search_name OR g.phone = $1 OR lower(g.email) = lower($1))"
+        [GD_STMT_GUEST_SEARCH_PREFIX] = {"guest_search_prefix",
+                "SELECT " GUEST_COLUMNS("g") ", " GUEST_REFS("g") ", '1' FROM guest g"
+                " WHERE " SEARCH_PREFIX("g") SEARCH_FILTERS
+                " AND ($7::real IS NULL OR ($7::real >= 1 AND g.id > $8::uuid))"
+                " ORDER BY g.id LIMIT $9::int", 9},
+        [GD_STMT_GUEST_SEARCH_ALIKE] = {"guest_search_alike",
+                "SELECT " GUEST_COLUMNS("s") ", " GUEST_REFS("s") ", s.rank::text"
+                " FROM (SELECT g.*, word_similarity(search_fold($1), g.search_name) AS rank FROM guest g"
+                "   WHERE (search_fold($1) <% g.search_name OR g.phone = $1 OR lower(g.email) = lower($1))"
                 "   AND NOT coalesce(" SEARCH_PREFIX("g") ", false)" SEARCH_FILTERS ") s"
-                "   WHERE $7::real IS NULL OR s.rank < $7::real OR (s.rank = $7::real AND s.id > $8::uuid)"
-                "   ORDER BY s.rank DESC, s.id LIMIT $9::int)"
-                " SELECT " GUEST_COLUMNS("g") ", " GUEST_REFS("g") ", g.rank::text"
-                " FROM (SELECT * FROM prefixed UNION ALL SELECT * FROM alike) g"
-                " ORDER BY g.rank DESC, g.id LIMIT $9::int", 9},
+                " WHERE $7::real IS NULL OR s.rank < $7::real OR (s.rank = $7::real AND s.id > $8::uuid)"
+                " ORDER BY s.rank DESC, s.id LIMIT $9::int", 9},
 
         [GD_STMT_GUEST_SEARCH_EMAIL] = {"guest_search_email", SEARCH_BY_UPDATED("lower(g.email) = lower($2)"), 9},
         [GD_STMT_GUEST_SEARCH_PHONE] = {"guest_search_phone", SEARCH_BY_UPDATED("g.phone = $3"), 9},
