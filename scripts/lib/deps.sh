@@ -7,7 +7,7 @@ GD_BUILD_PACKAGES=(gcc meson ninja-build pkg-config libmicrohttpd-dev libjansson
 # shellcheck disable=SC2034
 GD_SERVER_PACKAGES=(postgresql-15 postgresql-contrib)
 # shellcheck disable=SC2034
-GD_TEST_PACKAGES=(python3-pytest python3-jsonschema shellcheck)
+GD_TEST_PACKAGES=(python3-pytest python3-jsonschema python3-prometheus-client shellcheck)
 # shellcheck disable=SC2034
 GD_FUZZ_PACKAGES=(clang libclang-rt-14-dev) # libFuzzer and the sanitizer runtimes of clang 14
 

@@ -48,5 +48,6 @@ GD_HANDLER(gd_h_api_key_revoke);
 GD_HANDLER(gd_h_healthz);
 GD_HANDLER(gd_h_readyz);
 GD_HANDLER(gd_h_openapi);
+GD_HANDLER(gd_h_metrics);
 
 #endif
