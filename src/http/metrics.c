@@ -150,7 +150,7 @@ void gd_metrics_write_http(const struct gd_metrics *m, struct gd_prom *w)
         for (size_t b = 0; b < N_BUCKETS; b++)
                 bounds[b] = (double) bucket_us[b] / 1e6;
         gd_prom_family(w, "guestd_http_request_duration_seconds", "histogram",
-                       "Time from a request's first byte read to its last byte sent, by route template and method.");
+                       "Time from a request's headers read to its answer sent, by route template and method.");
         for (size_t s = 0; s < m->n_series; s++) {
                 uint64_t counts[N_BUCKETS + 1], total = 0;
                 for (size_t b = 0; b <= N_BUCKETS; b++) {

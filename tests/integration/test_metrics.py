@@ -337,3 +337,15 @@ def test_metrics_answer_while_the_database_is_unreachable(start_server):
     assert s.get("guestd_db_errors_total", kind="connection") >= 1
     assert not s.series("guestd_purge_last_run_timestamp_seconds")
     assert not s.series("guestd_rescore_last_run_timestamp_seconds")
+
+
+def test_readme_lists_every_metric(api):
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Metrics\n", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z_]+)` \|", section, re.M))
+    served = set(scrape(api).types)
+    assert served <= listed, f"metrics missing from README's Metrics table: {sorted(served - listed)}"
+    # the last-run gauges of a kind of job appear once such a run exists; the rest always
+    optional = {n for n in listed if "_last_run_" in n}
+    assert listed - optional <= served, f"README lists metrics the server does not serve: {sorted(listed - optional - served)}"
