@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import gd_dossier
 import gd_helpers as h
+from test_shutdown_limits import patch_in_background, slow_guest_updates  # noqa: F401 (a fixture)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -349,3 +350,35 @@ def test_readme_lists_every_metric(api):
     # the last-run gauges of a kind of job appear once such a run exists; the rest always
     optional = {n for n in listed if "_last_run_" in n}
     assert listed - optional <= served, f"README lists metrics the server does not serve: {sorted(listed - optional - served)}"
+
+
+def test_statement_timeout_counted_as_timeout(start_server, make_guest, slow_guest_updates):
+    # a server of its own: its counters start at zero, so the values are exact
+    srv = start_server("--threads", "2", "--statement-timeout", "500")
+    guest = make_guest()
+    r = srv.api("PATCH", f"/v1/guests/{guest['id']}", key="frontdesk", body={"family_name": slow_guest_updates(10)},
+                timeout=30)
+    h.assert_problem(r, 503, "unavailable")
+    s = settle(srv.api, lambda s: requests_of(s, "/v1/guests/{id}", "PATCH", 503) == 1)
+    assert requests_of(s, "/v1/guests/{id}", "PATCH", 503) == 1
+    assert s.get("guestd_db_errors_total", kind="timeout") == 1
+    assert s.get("guestd_http_request_duration_seconds_count", route="/v1/guests/{id}", method="PATCH") == 1
+    # 0.5 s of statement timeout: not in the buckets up to 0.25 s
+    assert s.get("guestd_http_request_duration_seconds_bucket", route="/v1/guests/{id}", method="PATCH",
+                 le="0.25") == 0
+
+
+def test_pool_in_use_while_a_request_holds_a_connection(start_server, make_guest, slow_guest_updates):
+    srv = start_server("--threads", "2")
+    guest = make_guest()
+    t, result = patch_in_background(srv, guest["id"], {"family_name": slow_guest_updates(2)})
+    s = settle(srv.api, lambda s: s.get("guestd_db_pool_connections_in_use") == 1)
+    assert s.get("guestd_db_pool_size") == 2
+    assert s.get("guestd_db_pool_connections_in_use") == 1
+    assert s.get("guestd_db_pool_connections_idle") == 1
+    assert s.get("guestd_http_requests_in_flight") == 2  # the PATCH and this scrape
+    t.join(timeout=30)
+    assert result.get("response") is not None and result["response"].status == 200, result
+    s = settle(srv.api, lambda s: s.get("guestd_db_pool_connections_in_use") == 0)
+    assert s.get("guestd_db_pool_connections_in_use") == 0
+    assert s.get("guestd_db_pool_connections_idle") == 2
