@@ -43,7 +43,8 @@ static void write_build(struct gd_prom *w, const struct gd_app *app)
                                           {"libmicrohttpd", MHD_get_version()},
                                           {"jansson", jansson_version_str()},
                                           {"libpq", libpq}};
-        gd_prom_family(w, "guestd_build_info", "gauge", "Always 1: guestd's version and the library versions it runs with.");
+        gd_prom_family(w, "guestd_build_info", "gauge",
+                       "Always 1: guestd's version and the library versions it runs with.");
         gd_prom_sample(w, "guestd_build_info", l, 4, 1);
         gauge(w, "process_start_time_seconds", "When this guestd started serving, seconds since the epoch.",
               app->started_at);
@@ -156,7 +157,8 @@ GD_HANDLER(gd_h_metrics)
         struct gd_conn *c = NULL;
         struct gd_job_facts facts;
         struct gd_error ignored = {0};
-        bool read = gd_pool_acquire(app->pool, &c, &ignored) == GD_OK && gd_db_job_facts(c, &facts, &ignored) == GD_OK;
+        bool read = gd_pool_acquire(app->pool, &c, &ignored) == GD_OK &&
+                    gd_db_job_facts(c, &facts, &ignored) == GD_OK;
         gd_pool_release(app->pool, c);
         /* counted after the read above, so that a failure of that read is in this scrape */
         write_db_counters(&w);

@@ -91,7 +91,8 @@ START_TEST(test_sample_labels)
         gd_prom_init(&w);
         const struct gd_prom_label l[] = {{"route", "/v1/guests/{id}"}, {"method", "GET"}, {"status", "200"}};
         gd_prom_sample_u64(&w, "guestd_http_requests_total", l, 3, 42);
-        ck_assert_str_eq(TEXT(w), "guestd_http_requests_total{route=\"/v1/guests/{id}\",method=\"GET\",status=\"200\"} 42\n");
+        ck_assert_str_eq(TEXT(w),
+                         "guestd_http_requests_total{route=\"/v1/guests/{id}\",method=\"GET\",status=\"200\"} 42\n");
         gd_prom_free(&w);
 }
 END_TEST
