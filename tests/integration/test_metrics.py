@@ -369,16 +369,19 @@ def test_statement_timeout_counted_as_timeout(start_server, make_guest, slow_gue
 
 
 def test_pool_in_use_while_a_request_holds_a_connection(start_server, make_guest, slow_guest_updates):
-    srv = start_server("--threads", "2")
+    # four threads: libmicrohttpd hands each connection to one of them, and a scrape that lands on
+    # the thread busy with the slow PATCH waits for it, so some scrapes must find a free one
+    srv = start_server("--threads", "4")
     guest = make_guest()
-    t, result = patch_in_background(srv, guest["id"], {"family_name": slow_guest_updates(2)})
-    s = settle(srv.api, lambda s: s.get("guestd_db_pool_connections_in_use") == 1)
-    assert s.get("guestd_db_pool_size") == 2
+    # 3 s: under the default 4 s statement timeout
+    t, result = patch_in_background(srv, guest["id"], {"family_name": slow_guest_updates(3)})
+    s = settle(srv.api, lambda s: s.get("guestd_db_pool_connections_in_use") == 1, timeout=15)
+    assert s.get("guestd_db_pool_size") == 4
     assert s.get("guestd_db_pool_connections_in_use") == 1
-    assert s.get("guestd_db_pool_connections_idle") == 1
+    assert s.get("guestd_db_pool_connections_idle") == 3
     assert s.get("guestd_http_requests_in_flight") == 2  # the PATCH and this scrape
     t.join(timeout=30)
     assert result.get("response") is not None and result["response"].status == 200, result
     s = settle(srv.api, lambda s: s.get("guestd_db_pool_connections_in_use") == 0)
     assert s.get("guestd_db_pool_connections_in_use") == 0
-    assert s.get("guestd_db_pool_connections_idle") == 2
+    assert s.get("guestd_db_pool_connections_idle") == 4
