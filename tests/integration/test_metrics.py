@@ -368,14 +368,21 @@ def test_statement_timeout_counted_as_timeout(start_server, make_guest, slow_gue
                  le="0.25") == 0
 
 
-def test_pool_in_use_while_a_request_holds_a_connection(start_server, make_guest, slow_guest_updates):
-    # four threads: libmicrohttpd hands each connection to one of them, and a scrape that lands on
-    # the thread busy with the slow PATCH waits for it, so some scrapes must find a free one
+def sleeping_backends(db):
+    return int(db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'"))
+
+
+def test_pool_in_use_while_a_request_holds_a_connection(start_server, make_guest, slow_guest_updates, db):
     srv = start_server("--threads", "4")
     guest = make_guest()
-    # 3 s: under the default 4 s statement timeout
     t, result = patch_in_background(srv, guest["id"], {"family_name": slow_guest_updates(3)})
-    s = settle(srv.api, lambda s: s.get("guestd_db_pool_connections_in_use") == 1, timeout=15)
+    # scrape only once the write sleeps in the database: a connection accepted earlier could land
+    # on the thread that then runs the write, and wait for it
+    deadline = time.monotonic() + 10
+    while sleeping_backends(db) == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sleeping_backends(db) == 1, "the slow write never reached the database"
+    s = scrape(srv.api)
     assert s.get("guestd_db_pool_size") == 4
     assert s.get("guestd_db_pool_connections_in_use") == 1
     assert s.get("guestd_db_pool_connections_idle") == 3
