@@ -91,7 +91,8 @@ enum gd_err gd_db_ping(struct gd_conn *c, struct gd_error *reterr);
 /* ---- pool (db/pool.c) ---- */
 
 struct gd_pool_stats {
-        int size, in_use, waiting;
+        int size, in_use, idle, waiting;
+        uint64_t wait_timeouts; /* acquisitions that gave up after pool_wait_ms (503) */
 };
 
 enum gd_err gd_pool_new(const struct gd_db_config *cfg, struct gd_pool **ret, struct gd_error *reterr);
@@ -100,6 +101,58 @@ void gd_pool_free(struct gd_pool *p);
 enum gd_err gd_pool_acquire(struct gd_pool *p, struct gd_conn **ret, struct gd_error *reterr);
 void gd_pool_release(struct gd_pool *p, struct gd_conn *c);
 void gd_pool_stats(struct gd_pool *p, struct gd_pool_stats *ret);
+
+/* ---- what this process's database code counted (db/stats.c), for GET /metrics ---- */
+
+/* Failed round trips by cause, classified in one place (db/sqlstate.c). */
+enum gd_db_error_kind {
+        GD_DB_ERROR_SERIALIZATION, /* 40001 */
+        GD_DB_ERROR_DEADLOCK,      /* 40P01 */
+        GD_DB_ERROR_TIMEOUT,       /* statement or lock timeout, or our own round-trip deadline */
+        GD_DB_ERROR_CONNECTION,    /* no session, lost session, server shutting down, too many clients */
+        GD_DB_ERROR_CONSTRAINT,    /* class 23: unique, foreign key, check, not null */
+        GD_DB_ERROR_DATA,          /* class 22: a value the database refused */
+        GD_DB_ERROR_OTHER,
+        _GD_DB_ERROR_KIND_MAX,
+};
+const char *gd_db_error_kind_name(enum gd_db_error_kind k);
+
+/* How a purge or a rescore run ended. */
+enum gd_job_outcome {
+        GD_JOB_DONE,
+        GD_JOB_DRY_RUN, /* a purge's dry run, finished */
+        GD_JOB_FAILED,
+        GD_JOB_LOCKED, /* a purge refused because another run held the lock */
+        _GD_JOB_OUTCOME_MAX,
+};
+const char *gd_job_outcome_name(enum gd_job_outcome o);
+
+struct gd_db_counters {
+        uint64_t errors[_GD_DB_ERROR_KIND_MAX];
+        uint64_t connections_opened; /* sessions established, first ones and reconnects */
+        uint64_t reconnects;         /* of those, sessions that replaced a lost or closed one */
+        uint64_t connect_failures;
+        uint64_t purge_runs[_GD_JOB_OUTCOME_MAX];
+        uint64_t guests_soft_purged, guests_hard_deleted; /* by runs that finished (not dry) */
+        uint64_t rescore_runs[_GD_JOB_OUTCOME_MAX];
+        uint64_t guests_rescored;
+};
+/* A snapshot of the counters (each read atomically; together, not one instant). */
+void gd_db_counters_read(struct gd_db_counters *ret);
+
+/* What the database records about the latest runs, whichever process ran them (the CLI from
+ * cron, or any guestd): finished_at as seconds since the epoch, 0 when there was none. Dry purge
+ * runs are left out. */
+struct gd_job_facts {
+        double purge_last[_GD_JOB_OUTCOME_MAX]; /* DONE and FAILED */
+        double purge_last_duration_s;           /* of the latest done run */
+        int64_t purge_last_soft_purged, purge_last_hard_deleted;
+        int64_t purge_running;
+        double rescore_last[_GD_JOB_OUTCOME_MAX];
+        double rescore_last_duration_s;
+        int64_t rescore_last_guests;
+};
+enum gd_err gd_db_job_facts(struct gd_conn *c, struct gd_job_facts *ret, struct gd_error *reterr);
 
 /* ---- migrations (db/migrate.c) ---- */
 

@@ -16,6 +16,7 @@
 #include "guestd/role.h"
 
 struct gd_auth_cache;
+struct gd_metrics;
 
 /* Everything a request may reach; passed to MHD as the closure. Only counters and the
  * (locked) auth cache change after start. */
@@ -28,6 +29,8 @@ struct gd_app {
         atomic_ulong next_request;
         atomic_int in_flight; /* requests between the first call and completion */
         atomic_int exports;   /* CSV exports streaming now */
+        struct gd_metrics *metrics; /* request counters for GET /metrics (http/metrics.c) */
+        double started_at;          /* when serving began, seconds since the epoch */
 };
 
 struct gd_req;

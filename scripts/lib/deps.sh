@@ -11,7 +11,7 @@ GD_SERVER_PACKAGES=(postgresql-15 postgresql-contrib)
 # The page itself is built with Redocly CLI, which needs node >= 20.19 and npx: Debian 12's nodejs
 # (18) is too old, so node is not in these lists (CI images bring it, as for scripts/lint-openapi).
 # systemd: its systemd-analyze checks the units of contrib/systemd (scripts/lint-systemd).
-GD_TEST_PACKAGES=(python3-pytest python3-jsonschema shellcheck chromium systemd)
+GD_TEST_PACKAGES=(python3-pytest python3-jsonschema python3-prometheus-client shellcheck chromium systemd)
 # shellcheck disable=SC2034
 GD_FUZZ_PACKAGES=(clang libclang-rt-14-dev) # libFuzzer and the sanitizer runtimes of clang 14
 

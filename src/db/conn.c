@@ -27,6 +27,7 @@ struct gd_conn {
         /* the session ended inside a transaction: nothing may run (a reconnect would run the rest
          * of the transaction's statements on their own) until the transaction is rolled back */
         bool tx_lost;
+        bool had_session; /* connected before: the next connect is a reconnect */
 };
 
 static long long now_ms(void)
@@ -46,11 +47,23 @@ static void mark_broken(struct gd_conn *c)
                 c->tx_lost = true;
 }
 
-static enum gd_err unavailable(struct gd_conn *c, struct gd_error *reterr, const char *what)
+static enum gd_err lost(struct gd_conn *c, struct gd_error *reterr, const char *what, enum gd_db_error_kind kind)
 {
+        gd_db_count_error(kind);
         gd_error_set_cause(reterr, "%s: %s", what, c->pg ? PQerrorMessage(c->pg) : "connection closed");
         mark_broken(c);
         return gd_error_set(reterr, GD_ERR_UNAVAILABLE, "The database is unavailable.");
+}
+
+static enum gd_err unavailable(struct gd_conn *c, struct gd_error *reterr, const char *what)
+{
+        return lost(c, reterr, what, GD_DB_ERROR_CONNECTION);
+}
+
+/* our own deadline passed: the session is given up like a lost one, but counted as a timeout */
+static enum gd_err timed_out(struct gd_conn *c, struct gd_error *reterr, const char *what)
+{
+        return lost(c, reterr, what, GD_DB_ERROR_TIMEOUT);
 }
 
 /* Waits until the socket is ready for `events` or the deadline passes. */
@@ -76,7 +89,7 @@ static enum gd_err await_result(struct gd_conn *c, PGresult **ret, struct gd_err
         int f;
         while ((f = PQflush(c->pg)) == 1)
                 if (!wait_socket(c->pg, POLLOUT | POLLIN, deadline) || !PQconsumeInput(c->pg))
-                        return unavailable(c, reterr, "sending the query timed out");
+                        return timed_out(c, reterr, "sending the query timed out");
         if (f < 0)
                 return unavailable(c, reterr, "sending the query failed");
 
@@ -86,7 +99,7 @@ static enum gd_err await_result(struct gd_conn *c, PGresult **ret, struct gd_err
                 while (PQisBusy(c->pg)) {
                         if (!wait_socket(c->pg, POLLIN, deadline)) {
                                 PQclear(keep);
-                                return unavailable(c, reterr, "the database did not answer in time");
+                                return timed_out(c, reterr, "the database did not answer in time");
                         }
                         if (!PQconsumeInput(c->pg)) {
                                 PQclear(keep);
@@ -120,7 +133,9 @@ static enum gd_err await_result(struct gd_conn *c, PGresult **ret, struct gd_err
         const char *primary = PQresultErrorField(keep, PG_DIAG_MESSAGE_PRIMARY);
         gd_error_set_cause(reterr, "SQLSTATE %s: %s", state ? state : "none", primary ? primary : "");
         enum gd_err e = gd_sqlstate_classify(state);
-        if (PQstatus(c->pg) == CONNECTION_BAD)
+        bool session_lost = PQstatus(c->pg) == CONNECTION_BAD;
+        gd_db_count_error(session_lost ? GD_DB_ERROR_CONNECTION : gd_sqlstate_kind(state));
+        if (session_lost)
                 e = GD_ERR_UNAVAILABLE;
         /* 26000: our prepared statements are gone (the session was reset by someone else) */
         if (state && strcmp(state, "26000") == 0) {
@@ -155,7 +170,7 @@ enum gd_err gd_conn_stream_start(struct gd_conn *c, enum gd_stmt stmt, const cha
         int f;
         while ((f = PQflush(c->pg)) == 1)
                 if (!wait_socket(c->pg, POLLOUT | POLLIN, deadline) || !PQconsumeInput(c->pg))
-                        return unavailable(c, reterr, "sending the query timed out");
+                        return timed_out(c, reterr, "sending the query timed out");
         return f < 0 ? unavailable(c, reterr, "sending the query failed") : GD_OK;
 }
 
@@ -164,7 +179,7 @@ enum gd_err gd_conn_next_row(struct gd_conn *c, PGresult **ret_row, struct gd_er
         long long deadline = now_ms() + c->cfg.timeout_ms;
         while (PQisBusy(c->pg))
                 if (!wait_socket(c->pg, POLLIN, deadline) || !PQconsumeInput(c->pg))
-                        return unavailable(c, reterr, "the database did not answer in time");
+                        return timed_out(c, reterr, "the database did not answer in time");
         PGresult *r = PQgetResult(c->pg);
         ExecStatusType st = r ? PQresultStatus(r) : PGRES_TUPLES_OK;
         if (st == PGRES_SINGLE_TUPLE) {
@@ -173,6 +188,7 @@ enum gd_err gd_conn_next_row(struct gd_conn *c, PGresult **ret_row, struct gd_er
         }
         if (st != PGRES_TUPLES_OK) {
                 const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+                gd_db_count_error(gd_sqlstate_kind(state));
                 gd_error_set_cause(reterr, "SQLSTATE %s", state ? state : "none");
                 PQclear(r);
                 return gd_error_set(reterr, gd_sqlstate_classify(state), NULL);
@@ -258,8 +274,11 @@ static enum gd_err connect_now(struct gd_conn *c, struct gd_error *reterr)
         c->pg = PQconnectdbParams(keys, vals, 1);
         if (!c->pg)
                 return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
-        if (PQstatus(c->pg) != CONNECTION_OK)
+        bool ok = PQstatus(c->pg) == CONNECTION_OK;
+        gd_db_count_connect(ok, c->had_session);
+        if (!ok)
                 return unavailable(c, reterr, "connecting failed");
+        c->had_session = true;
         if (PQsetnonblocking(c->pg, 1) != 0)
                 return unavailable(c, reterr, "non-blocking mode failed");
         return setup_session(c, reterr);

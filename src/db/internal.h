@@ -93,6 +93,8 @@ enum gd_stmt {
         GD_STMT_GUEST_EXPORT,
         GD_STMT_ERASURE_FACTS,
         GD_STMT_GUEST_ERASE,
+        GD_STMT_RESCORE_RUN_RECORD,
+        GD_STMT_JOB_FACTS,
         _GD_STMT_MAX,
 };
 
@@ -122,6 +124,15 @@ enum gd_err gd_conn_query(struct gd_conn *c, const char *sql, PGresult **ret, st
 
 /* Maps a failed result to an error code (SQLSTATE classes; NULL SQLSTATE = connection lost). */
 enum gd_err gd_sqlstate_classify(const char *sqlstate);
+
+/* Which counter a failed statement's SQLSTATE goes to (NULL: the session was lost). */
+enum gd_db_error_kind gd_sqlstate_kind(const char *sqlstate);
+
+/* db/stats.c: lock-free counters of this process, bumped where the event happens. */
+void gd_db_count_error(enum gd_db_error_kind k);
+void gd_db_count_connect(bool ok, bool replaces_earlier);
+void gd_db_count_purge(enum gd_job_outcome o, int64_t soft_purged, int64_t hard_deleted);
+void gd_db_count_rescore(enum gd_job_outcome o, int64_t guests);
 
 /* A connection that connects on first use (pool slots), so guestd starts while the database is down. */
 struct gd_conn *gd_conn_new_lazy(const struct gd_db_config *cfg);

@@ -149,6 +149,32 @@ static void *rescore_worker_main(void *arg)
         return NULL;
 }
 
+/*
+ * Counts the run in this process and records it in rescore_run for every other one (a scrape of
+ * any guestd shows when the nightly CLI run last finished). Best effort: a failed run's session
+ * may be gone, and the record never changes the run's own outcome.
+ */
+static void record_run(struct gd_conn *c, const char *why, int jobs, const struct gd_rescore_summary *sum,
+                       enum gd_err failure)
+{
+        gd_db_count_rescore(failure == GD_OK ? GD_JOB_DONE : GD_JOB_FAILED, sum->guests);
+        char n_jobs[16], ms[24], guests[24], up[24], down[24], batches[24], version[16];
+        snprintf(n_jobs, sizeof(n_jobs), "%d", jobs);
+        snprintf(ms, sizeof(ms), "%lld", sum->duration_ms);
+        snprintf(guests, sizeof(guests), "%ld", sum->guests);
+        snprintf(up, sizeof(up), "%ld", sum->moved_up);
+        snprintf(down, sizeof(down), "%ld", sum->moved_down);
+        snprintf(batches, sizeof(batches), "%ld", sum->batches);
+        snprintf(version, sizeof(version), "%d", sum->formula_version);
+        const char *params[] = {why, failure == GD_OK ? "done" : "failed", n_jobs, ms, guests, up, down, batches,
+                                sum->formula_version ? version : NULL,
+                                failure == GD_OK ? NULL : gd_err_to_string(failure)};
+        struct gd_error ignored = {0};
+        PGresult *r = NULL;
+        if (gd_db_exec(c, GD_STMT_RESCORE_RUN_RECORD, params, &r, &ignored) == GD_OK)
+                PQclear(r);
+}
+
 enum gd_err gd_db_rescore(struct gd_conn *const *conns, int n_conns, int batch_size, const char *why,
                           struct gd_rescore_summary *ret, struct gd_error *reterr)
 {
@@ -172,11 +198,12 @@ enum gd_err gd_db_rescore(struct gd_conn *const *conns, int n_conns, int batch_s
                 if (started_thread[i])
                         pthread_join(workers[i].thread, NULL);
         pthread_mutex_destroy(&run.lock);
+        run.sum.duration_ms = now_ms() - started;
+        record_run(conns[0], why, n_conns, &run.sum, run.failure);
         if (run.failure != GD_OK) {
                 *reterr = run.error;
                 return run.failure;
         }
-        run.sum.duration_ms = now_ms() - started;
         *ret = run.sum;
         return GD_OK;
 }

@@ -14,6 +14,7 @@ struct gd_pool {
         int n_free;
         int waiting;
         int wait_ms;
+        uint64_t wait_timeouts; /* under the lock, which an acquisition holds anyway */
         struct gd_conn **free_list; /* stack of idle connections */
         struct gd_conn **all;
 };
@@ -76,6 +77,8 @@ enum gd_err gd_pool_acquire(struct gd_pool *p, struct gd_conn **ret, struct gd_e
                 rc = pthread_cond_timedwait(&p->freed, &p->lock, &until);
         p->waiting--;
         struct gd_conn *c = p->n_free > 0 ? p->free_list[--p->n_free] : NULL;
+        if (!c)
+                p->wait_timeouts++;
         pthread_mutex_unlock(&p->lock);
 
         if (!c) {
@@ -109,6 +112,8 @@ void gd_pool_stats(struct gd_pool *p, struct gd_pool_stats *ret)
         pthread_mutex_lock(&p->lock);
         ret->size = p->size;
         ret->in_use = p->size - p->n_free;
+        ret->idle = p->n_free;
         ret->waiting = p->waiting;
+        ret->wait_timeouts = p->wait_timeouts;
         pthread_mutex_unlock(&p->lock);
 }

@@ -353,6 +353,18 @@ static enum gd_err finish_run(struct purge_job *j, const char *status, const cha
         return e;
 }
 
+/* The run in this process's counters (purge_run holds it for every process). */
+static void count_run(const struct gd_purge_params *p, enum gd_err e, const json_t *run)
+{
+        enum gd_job_outcome o = e == GD_ERR_CONFLICT ? GD_JOB_LOCKED
+                                : e != GD_OK          ? GD_JOB_FAILED
+                                : p->dry_run          ? GD_JOB_DRY_RUN
+                                                      : GD_JOB_DONE;
+        bool purged = o == GD_JOB_DONE;
+        gd_db_count_purge(o, purged ? json_integer_value(json_object_get(run, "soft_purged")) : 0,
+                          purged ? json_integer_value(json_object_get(run, "hard_deleted")) : 0);
+}
+
 enum gd_err gd_db_purge(const struct gd_db_config *cfg, const struct gd_purge_params *p, const char *started_by,
                         const struct gd_purge_log *log, json_t **ret_run, struct gd_error *reterr)
 {
@@ -398,6 +410,7 @@ enum gd_err gd_db_purge(const struct gd_db_config *cfg, const struct gd_purge_pa
 out:
         gd_conn_free(j.conn);
         json_decref(j.sample);
+        count_run(p, e, run);
         if (e == GD_OK) {
                 json_t *f = json_deep_copy(run);
                 json_object_del(f, "sample");

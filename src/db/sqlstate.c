@@ -21,3 +21,24 @@ enum gd_err gd_sqlstate_classify(const char *s)
                 return GD_ERR_UNAVAILABLE;
         return GD_ERR_INTERNAL;
 }
+
+/* SQLSTATE → the kind counted by GET /metrics (guestd_db_errors_total), beside the mapping above
+ * so that both read the same classes. */
+enum gd_db_error_kind gd_sqlstate_kind(const char *s)
+{
+        if (!s || strlen(s) != 5)
+                return GD_DB_ERROR_CONNECTION;
+        if (strcmp(s, "40001") == 0)
+                return GD_DB_ERROR_SERIALIZATION;
+        if (strcmp(s, "40P01") == 0)
+                return GD_DB_ERROR_DEADLOCK;
+        if (strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0)
+                return GD_DB_ERROR_TIMEOUT;
+        if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strcmp(s, "53300") == 0)
+                return GD_DB_ERROR_CONNECTION;
+        if (strncmp(s, "23", 2) == 0)
+                return GD_DB_ERROR_CONSTRAINT;
+        if (strncmp(s, "22", 2) == 0)
+                return GD_DB_ERROR_DATA;
+        return GD_DB_ERROR_OTHER;
+}

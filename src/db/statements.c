@@ -613,4 +613,25 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 " gone AS (DELETE FROM guest g USING fam WHERE g.id = fam.id RETURNING g.id, g.deleted_at)"
                 " INSERT INTO guest_tombstone (guest_id, deleted_at, reason, hard_deleted_at)"
                 " SELECT id, coalesce(deleted_at, now()), 'erasure', now() FROM gone RETURNING guest_id::text", 1},
+
+        /* ---- run records for GET /metrics (sql/0010) ---- */
+        /* a finished rescore: $1 why, $2 status, $3 jobs, $4 duration in ms (the database's clock
+         * places it, as it does purge runs), $5..$8 counts, $9 formula version, $10 error code */
+        [GD_STMT_RESCORE_RUN_RECORD] = {"rescore_run_record",
+                "INSERT INTO rescore_run (why, status, jobs, started_at, finished_at, guests, moved_up, moved_down,"
+                " batches, formula_version, error) SELECT $1, $2, $3::int, now - $4::bigint * interval '1 millisecond',"
+                " now, $5::bigint, $6::bigint, $7::bigint, $8::bigint, $9::int, $10 FROM clock_timestamp() AS now", 10},
+        /* the latest runs of every process, one index entry each (sql/0010); dry purges left out */
+        [GD_STMT_JOB_FACTS] = {"job_facts",
+                "SELECT extract(epoch FROM pd.finished_at), extract(epoch FROM pd.finished_at - pd.started_at),"
+                " pd.soft_purged, pd.hard_deleted,"
+                " (SELECT extract(epoch FROM max(finished_at)) FROM purge_run WHERE status = 'failed' AND NOT dry_run),"
+                " (SELECT count(*) FROM purge_run WHERE status = 'running'),"
+                " extract(epoch FROM rd.finished_at), extract(epoch FROM rd.finished_at - rd.started_at), rd.guests,"
+                " (SELECT extract(epoch FROM max(finished_at)) FROM rescore_run WHERE status = 'failed')"
+                " FROM (SELECT 1) AS one"
+                " LEFT JOIN LATERAL (SELECT * FROM purge_run WHERE status = 'done' AND NOT dry_run"
+                "   ORDER BY finished_at DESC LIMIT 1) pd ON true"
+                " LEFT JOIN LATERAL (SELECT * FROM rescore_run WHERE status = 'done'"
+                "   ORDER BY finished_at DESC LIMIT 1) rd ON true", 0},
 };

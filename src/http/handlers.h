@@ -49,5 +49,6 @@ GD_HANDLER(gd_h_healthz);
 GD_HANDLER(gd_h_readyz);
 GD_HANDLER(gd_h_openapi);
 GD_HANDLER(gd_h_docs);
+GD_HANDLER(gd_h_metrics);
 
 #endif

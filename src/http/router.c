@@ -22,6 +22,8 @@ const struct gd_route gd_routes[] = {
         {"GET", "/openapi.json", gd_h_openapi, GD_ROLES_PUBLIC, GD_BODY_NONE, false, 0, false},
         /* the human-readable API page: public like the document it is made from (DESIGN §5) */
         {"GET", "/docs", gd_h_docs, GD_ROLES_PUBLIC, GD_BODY_NONE, false, 0, false},
+        /* public, as DESIGN §5 says; takes a pool connection itself (h_metrics.c) */
+        {"GET", "/metrics", gd_h_metrics, GD_ROLES_PUBLIC, GD_BODY_NONE, false, 0, false},
 
         {"POST", "/v1/guests", gd_h_guest_create, ROLE(FRONTDESK), GD_BODY_JSON, true, 0, false},
         {"GET", "/v1/guests", gd_h_guest_search, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true, 0, false},

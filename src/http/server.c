@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "guestd/http.h"
+#include "metrics.h"
 
 /* Memory per connection: bounds the request line and headers (larger ones get 431 or 414); a body
  * is held apart, under max_body_bytes. */
@@ -115,8 +116,12 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
         if (!req)
                 return;
         *req_cls = NULL;
-        if (req->status)
+        if (req->status) {
+                /* the one place a request is counted: its answer has been sent (or the client left) */
+                gd_metrics_observe(app->metrics, req->route, req->method, req->status,
+                                   monotonic_us() - req->started_us);
                 gd_log_request(req);
+        }
         if (req->db)
                 gd_pool_release(app->pool, req->db);
         json_decref(req->json);
@@ -162,6 +167,13 @@ enum gd_err gd_server_run(struct gd_app *app, struct gd_error *reterr)
                 return gd_error_set(reterr, GD_ERR_INTERNAL, "The listen address %s is not an IPv4 address.",
                                     app->cfg.listen_host);
 
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        app->started_at = (double) now.tv_sec + (double) now.tv_nsec / 1e9;
+        app->metrics = gd_metrics_new();
+        if (!app->metrics)
+                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
+
         struct MHD_Daemon *d = MHD_start_daemon(
                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                 &on_request, app,
@@ -176,15 +188,21 @@ enum gd_err gd_server_run(struct gd_app *app, struct gd_error *reterr)
                 MHD_OPTION_STRICT_FOR_CLIENT, (int) 1,
                 MHD_OPTION_NOTIFY_COMPLETED, &on_completed, app,
                 MHD_OPTION_END);
-        if (!d)
-                return gd_error_set(reterr, GD_ERR_INTERNAL, "Cannot listen on %s:%u: %s", app->cfg.listen_host,
-                                    app->cfg.listen_port, strerror(errno));
+        if (!d) {
+                enum gd_err failed = gd_error_set(reterr, GD_ERR_INTERNAL, "Cannot listen on %s:%u: %s",
+                                                  app->cfg.listen_host, app->cfg.listen_port, strerror(errno));
+                gd_metrics_free(app->metrics);
+                app->metrics = NULL;
+                return failed;
+        }
 
         const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
         unsigned port = info ? info->port : app->cfg.listen_port;
         enum gd_err e = app->cfg.port_file ? write_port_file(app->cfg.port_file, port, reterr) : GD_OK;
         if (e != GD_OK) {
                 MHD_stop_daemon(d);
+                gd_metrics_free(app->metrics);
+                app->metrics = NULL;
                 return e;
         }
         gd_log(app, GD_LOG_INFO, "listening",
@@ -212,6 +230,8 @@ enum gd_err gd_server_run(struct gd_app *app, struct gd_error *reterr)
         MHD_stop_daemon(d);
         if (listener != MHD_INVALID_SOCKET)
                 close(listener);
+        gd_metrics_free(app->metrics);
+        app->metrics = NULL;
         gd_log(app, GD_LOG_INFO, "stopped", NULL);
         return GD_OK;
 }

@@ -166,6 +166,8 @@ BUILDERS = {
     ("GET", "/v1/purge-runs/{}"): b_get_purge_run,
     ("GET", "/v1/guests/{}/history"): b_history,
     ("GET", "/v1/changes"): b_static("/v1/changes?limit=5"),
+    # metrics (issue 8)
+    ("GET", "/metrics"): b_static("/metrics"),
 }
 for _section in gd_dossier.SECTIONS:
     BUILDERS[("POST", f"/v1/guests/{{}}/{_section}")] = b_section_collection(_section, True)
