@@ -18,7 +18,7 @@ static const char usage[] =
         "  --listen HOST:PORT      address to listen on [GUESTD_LISTEN, default 127.0.0.1:8080];\n"
         "                          port 0 picks a free port\n"
         "  --database-url URL      libpq conninfo or URI [GUESTD_DATABASE_URL, default: PG* variables]\n"
-        "  --threads N             worker threads and database connections [GUESTD_THREADS, default: cores]\n"
+        "  --threads N             worker threads and database connections [GUESTD_THREADS, default: 2 per core]\n"
         "  --log-level LEVEL       debug, info, warn or error [GUESTD_LOG_LEVEL, default info]\n"
         "  --port-file FILE        write the bound port number to FILE once listening\n"
         "\n"
