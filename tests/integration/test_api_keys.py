@@ -1,5 +1,6 @@
 """API keys: shown once, stored as a digest, revocable; every authentication failure looks the same."""
 
+import time
 import urllib.parse
 import uuid
 
@@ -76,6 +77,28 @@ def test_new_key_works_then_revoked_401(api, make_guest, db):
     assert len(mine) == 1 and mine[0]["revoked_at"] is not None and h.TS_RE.match(mine[0]["revoked_at"])
 
     h.assert_problem(api("DELETE", f"{KEYS}/{created['id']}", key="admin"), 404, "not-found")
+
+
+def test_key_revoked_elsewhere_stops_working_within_the_cache_lifetime(api, make_guest, make_key, db):
+    """Verified keys are cached 5 s per process (src/http/auth.c): a key revoked by another
+    process (here straight in the database, as `guestd key revoke` or another server does) must
+    be refused within that time, and from then on."""
+    g = make_guest()
+    k = make_key("frontdesk")
+    secret = k["key"]
+    assert api("GET", f"/v1/guests/{g['id']}?fields=basic", key=secret).status == 200  # cached now
+    db.rows(f"UPDATE api_key SET revoked_at = now() WHERE id = '{k['id']}'")
+    revoked_at = time.monotonic()
+    while True:
+        r = api("GET", f"/v1/guests/{g['id']}?fields=basic", key=secret)
+        waited = time.monotonic() - revoked_at
+        if r.status == 401:
+            break
+        assert r.status == 200, r
+        assert waited < 6.5, f"a revoked key still worked {waited:.1f} s later"
+        time.sleep(0.2)
+    for _ in range(5):
+        h.assert_problem(api("GET", f"/v1/guests/{g['id']}", key=secret), 401, "unauthorized")
 
 
 def test_identical_401_bodies(api, make_key):
