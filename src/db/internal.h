@@ -94,6 +94,8 @@ enum gd_stmt {
         GD_STMT_GUEST_EXPORT,
         GD_STMT_ERASURE_FACTS,
         GD_STMT_GUEST_ERASE,
+        /* bulk import (db/import.c) */
+        GD_STMT_IMPORT_BATCH,
         _GD_STMT_MAX,
 };
 

@@ -565,4 +565,8 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 " gone AS (DELETE FROM guest g USING fam WHERE g.id = fam.id RETURNING g.id, g.deleted_at)"
                 " INSERT INTO guest_tombstone (guest_id, deleted_at, reason, hard_deleted_at)"
                 " SELECT id, coalesce(deleted_at, now()), 'erasure', now() FROM gone RETURNING guest_id::text", 1},
+
+        /* ---- bulk import: one call per batch of checked lines (sql/0011) ---- */
+        [GD_STMT_IMPORT_BATCH] = {"import_batch",
+                "SELECT line, status, guest_id::text, detail, field FROM import_batch($1::jsonb)", 1},
 };
