@@ -20,12 +20,14 @@ static const char usage[] =
         "  rescore   recompute every loyalty score (nightly: recency decays with time)\n"
         "  purge     purge the records of guests inactive for years (nightly; recoverable)\n"
         "  seed      load synthetic guests with a history (benchmarks, demos)\n"
+        "  import    import guests from an NDJSON file (a PMS's first load; re-runnable)\n"
         "\n"
         "Every command takes --help. Configuration comes from GUESTD_* environment variables,\n"
         "overridden by options (see guestd serve --help).\n"
         "\n"
         "Exit codes: 0 success, 1 failure (such as an unreachable database), 2 bad usage;\n"
-        "guestd purge also exits 3 when another purge run holds the lock.\n";
+        "guestd purge also exits 3 when another purge run holds the lock, guestd import 4 when\n"
+        "some lines were rejected.\n";
 
 static int print_version(void)
 {
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
                 return gd_cmd_purge(argc, argv);
         if (strcmp(cmd, "seed") == 0)
                 return gd_cmd_seed(argc, argv);
+        if (strcmp(cmd, "import") == 0)
+                return gd_cmd_import(argc, argv);
         fprintf(stderr, "guestd: unknown command '%s' (see guestd --help)\n", cmd);
         return GD_EXIT_USAGE;
 }
