@@ -307,3 +307,33 @@ def test_cli_import_usage_and_failure(guestd_bin, db_url, tmp_path):
     r = subprocess.run([guestd_bin, "import", str(f), "--database-url", "host=/nonexistent dbname=x"],
                        capture_output=True, timeout=60)
     assert r.returncode == 1 and len(r.stderr.decode().strip().splitlines()) == 1, r.stderr
+
+
+def test_cli_progress_bar_on_a_terminal(guestd_bin, db_url, tmp_path):
+    """stderr on a terminal: the bar (redrawn with \\r) and the final line; stdout keeps the JSON summary."""
+    import pty
+
+    f = tmp_path / "tty.ndjson"
+    f.write_text(body_of([{"family_name": f"Tty{i}", "external_refs": [ref("tty")]} for i in range(50)]))
+    master, slave = pty.openpty()
+    env = dict(os.environ)
+    env.pop("GUESTD_DATABASE_URL", None)
+    p = subprocess.Popen([guestd_bin, "import", str(f), "--database-url", db_url], stdout=subprocess.PIPE,
+                         stderr=slave, stdin=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    out, _ = p.communicate(timeout=60)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    assert p.returncode == 0, err
+    assert json.loads(out)["created"] == 50
+    text = err.decode(errors="replace")
+    assert "\r" in text and "100%" in text and "lines/s" in text, text
+    assert "50 created, 0 updated, 0 rejected" in text, text
