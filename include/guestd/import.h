@@ -14,6 +14,7 @@
 #define GD_IMPORT_MAX_LINE (1024 * 1024)  /* a longer line is rejected; the import goes on */
 #define GD_IMPORT_MAX_ITEMS 1000          /* section items per line, per section */
 #define GD_IMPORT_DEFAULT_BATCH 1000      /* lines per transaction (guestd import) */
+#define GD_IMPORT_MAX_BATCH_BYTES (8 * 1024 * 1024) /* a batch of long lines is written early */
 /* POST /v1/guests/import: a batch must end well within the server's statement timeout (4 s by
  * default) even on a loaded machine, where 1000 lines with their triggers took about 1 s */
 #define GD_IMPORT_HTTP_BATCH 500

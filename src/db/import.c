@@ -2,7 +2,8 @@
 /*
  * Bulk import: lines out of a byte stream (domain/import.c), each checked in C, gathered into
  * batches written by one call of import_batch() (sql/0011) in a transaction of their own.
- * Memory stays constant whatever the stream's length: one line buffer, one batch.
+ * Memory stays constant whatever the stream's length: one line buffer, one batch (at most
+ * batch_size lines and about GD_IMPORT_MAX_BATCH_BYTES of JSON).
  *   - A line the checks refuse is reported at once and never reaches the database.
  *   - Two lines naming one external reference never share a batch (the batch is written first),
  *     so the set-based upsert never sees the same guest twice.
@@ -273,7 +274,9 @@ static enum gd_err add_item(struct gd_importer *im, unsigned long long n, json_t
         im->text_len += len;
         free(s);
         refs_add(im, refs);
-        return im->n_entries >= im->batch_size ? flush(im, reterr) : GD_OK;
+        /* the batch text is bounded too: 1000 lines of up to 1 MiB each would be a gigabyte */
+        bool full = im->n_entries >= im->batch_size || im->text_len >= GD_IMPORT_MAX_BATCH_BYTES;
+        return full ? flush(im, reterr) : GD_OK;
 }
 
 static int on_line(void *ctx, unsigned long long n, const char *line, size_t len)

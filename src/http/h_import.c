@@ -47,7 +47,10 @@ static int spool_result(void *ctx, unsigned long long line, const char *status, 
 static enum gd_err start(struct gd_req *req, struct import_stream **ret, struct gd_error *reterr)
 {
         if (req->stream) {
-                *ret = req->stream;
+                struct import_stream *have = req->stream;
+                if (!have->im) /* a start that failed: its error was answered already */
+                        return gd_error_set(reterr, GD_ERR_INTERNAL, NULL);
+                *ret = have;
                 return GD_OK;
         }
         struct import_stream *st = calloc(1, sizeof(*st));
