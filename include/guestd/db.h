@@ -10,6 +10,7 @@
 
 #include "guestd/config.h"
 #include "guestd/erasure.h"
+#include "guestd/date.h"
 #include "guestd/error.h"
 #include "guestd/infer.h"
 #include "guestd/purge.h"
@@ -355,5 +356,31 @@ enum gd_err gd_db_erasure_facts(struct gd_conn *c, const char *id, struct gd_era
                                 struct gd_error *reterr);
 /* Deletes the guest, its sections and the guests merged into it, leaving tombstones (reason erasure). */
 enum gd_err gd_db_guest_erase(struct gd_conn *c, const char *id, struct gd_error *reterr);
+
+/* ---- bulk import (db/import.c): NDJSON lines checked by domain/import.c, written in batches ---- */
+struct gd_importer;
+/* One result per non-empty line: status "created", "updated" or "rejected" (then problem is set and
+ * guest_id NULL). Results of lines rejected by the checks come at once, the others when their batch
+ * is written; each carries its line number. A non-zero return stops the import. */
+typedef int (*gd_import_sink)(void *ctx, unsigned long long line, const char *status, const char *guest_id,
+                              const struct gd_error *problem);
+struct gd_import_counts {
+        unsigned long long lines, created, updated, rejected, batches, bytes;
+};
+/*
+ * An import writing over c (which must be idle: every batch is a transaction of its own, attributed
+ * to `actor` for the audit trail). `today` is the UTC day of the birth-date rule. batch_size lines
+ * at most go into one batch.
+ */
+enum gd_err gd_importer_new(struct gd_conn *c, const char *actor, const char *request_id, size_t batch_size,
+                            const struct gd_date *today, gd_import_sink sink, void *sink_ctx,
+                            struct gd_importer **ret, struct gd_error *reterr);
+/* Takes the next bytes of the stream; writes each batch as it fills. A failure of the database
+ * (GD_ERR_UNAVAILABLE, ...) stops the import: the batches before it stay committed. */
+enum gd_err gd_importer_feed(struct gd_importer *im, const char *data, size_t len, struct gd_error *reterr);
+/* The last line and the last batch. */
+enum gd_err gd_importer_finish(struct gd_importer *im, struct gd_error *reterr);
+void gd_importer_counts(const struct gd_importer *im, struct gd_import_counts *ret);
+void gd_importer_free(struct gd_importer *im);
 
 #endif

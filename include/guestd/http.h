@@ -41,8 +41,14 @@ typedef enum gd_err (*gd_handler)(struct gd_req *req, struct gd_reply *reply, st
 enum gd_route_body {
         GD_BODY_NONE,       /* a body, if any, is ignored */
         GD_BODY_JSON,       /* application/json */
-        GD_BODY_MERGE_PATCH /* application/merge-patch+json or application/json */
+        GD_BODY_MERGE_PATCH, /* application/merge-patch+json or application/json */
+        GD_BODY_STREAM       /* application/x-ndjson of any length, handed to route.feed chunk by chunk
+                                and never held whole: no body cap, no Idempotency-Key (400) */
 };
+
+/* A GD_BODY_STREAM route's upload function (router.c, gd_route_feed): takes the next bytes of the body in the upload calls.
+ * An error ends the feeding; the rest of the body is read and dropped, and the final call answers it. */
+typedef enum gd_err (*gd_feed_fn)(struct gd_req *req, const char *data, size_t len, struct gd_error *reterr);
 
 struct gd_route {
         const char *method;
@@ -80,6 +86,9 @@ struct gd_req {
         size_t body_len, body_cap;
         bool body_too_large;
         bool answered; /* a response was queued early (before the body was read) */
+        enum gd_err stream_failed; /* a GD_BODY_STREAM feed failed: the final call answers req->err */
+        void *stream;              /* the feed's state, released by stream_free at completion */
+        void (*stream_free)(void *stream);
         json_t *json;
         struct gd_conn *db;
         unsigned status;
@@ -115,6 +124,9 @@ extern const size_t gd_routes_len;
 enum gd_err gd_route_match(const char *method, const char *path, const struct gd_route **ret,
                            char params[GD_MAX_PATH_PARAMS][128], char allow[64], struct gd_error *reterr);
 
+/* The upload function of a GD_BODY_STREAM route (NULL for others). */
+gd_feed_fn gd_route_feed(const struct gd_route *r);
+
 /* ---- server.c ---- */
 /* Serves until SIGINT or SIGTERM, then lets requests in flight finish (bounded) and returns.
  * The caller must have blocked both signals in every thread (gd_server_block_signals). */
@@ -143,7 +155,10 @@ enum gd_err gd_body_check_framing(struct gd_req *req, struct gd_error *reterr);
 enum gd_err gd_body_precheck(struct gd_req *req, struct gd_error *reterr);
 /* Appends upload data, dropping it past the cap (the final call then answers 413). */
 void gd_body_append(struct gd_req *req, const char *data, size_t len);
-/* Parses the collected body into req->json: 400 for bad JSON, 413 when over the cap. */
+/* Hands upload data of a GD_BODY_STREAM route to its feed, until the feed fails. */
+void gd_body_stream(struct gd_req *req, const char *data, size_t len);
+/* Parses the collected body into req->json: 400 for bad JSON, 413 when over the cap (for a
+ * GD_BODY_STREAM route: the feed's failure, if any). */
 enum gd_err gd_body_parse(struct gd_req *req, struct gd_error *reterr);
 
 /* ---- query.c ---- */

@@ -13,6 +13,7 @@ enum gd_exit {
         GD_EXIT_FAILURE = 1, /* the database is unreachable, or the work failed */
         GD_EXIT_USAGE = 2,   /* bad command line or configuration */
         GD_EXIT_LOCKED = 3,  /* guestd purge: another run holds the lock, nothing was done */
+        GD_EXIT_REJECTED = 4, /* guestd import: done, but some lines were rejected */
 };
 
 /* One option a subcommand accepts; `value` receives the text (NULL: a flag, then `flag` is set). */
@@ -52,5 +53,6 @@ int gd_cmd_key(int argc, char **argv);
 int gd_cmd_rescore(int argc, char **argv);
 int gd_cmd_purge(int argc, char **argv);
 int gd_cmd_seed(int argc, char **argv);
+int gd_cmd_import(int argc, char **argv);
 
 #endif

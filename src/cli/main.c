@@ -21,6 +21,7 @@ static const char usage[] =
         "  rescore   recompute every loyalty score (nightly: recency decays with time)\n"
         "  purge     purge the records of guests inactive for years (nightly; recoverable)\n"
         "  seed      load synthetic guests with a history (benchmarks, demos)\n"
+        "  import    import guests from an NDJSON file (a PMS's first load; re-runnable)\n"
         "\n"
         "Every command takes --help. Configuration comes from GUESTD_* environment variables,\n"
         "overridden by options (see guestd serve --help).\n"
@@ -32,7 +33,7 @@ static const char usage[] =
         "\n"
         "Errors are one line on stderr, starting with \"guestd: \". Exit codes: 0 success, 1 failure\n"
         "(such as an unreachable database), 2 bad usage; guestd purge also exits 3 when another purge\n"
-        "run holds the lock.\n";
+        "run holds the lock, guestd import 4 when some lines were rejected.\n";
 
 /* The libraries' versions are those loaded at run time (a Debian security update of libpq shows
  * here without a rebuild); the schema version is the one this binary migrates to. */
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
                 return gd_cmd_purge(argc, argv);
         if (strcmp(cmd, "seed") == 0)
                 return gd_cmd_seed(argc, argv);
+        if (strcmp(cmd, "import") == 0)
+                return gd_cmd_import(argc, argv);
         gd_cli_error("unknown command '%s' (see guestd --help)", cmd);
         return GD_EXIT_USAGE;
 }

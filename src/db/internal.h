@@ -95,6 +95,8 @@ enum gd_stmt {
         GD_STMT_GUEST_ERASE,
         GD_STMT_RESCORE_RUN_RECORD,
         GD_STMT_JOB_FACTS,
+        /* bulk import (db/import.c) */
+        GD_STMT_IMPORT_BATCH,
         _GD_STMT_MAX,
 };
 

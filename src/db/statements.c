@@ -634,4 +634,7 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "   ORDER BY finished_at DESC LIMIT 1) pd ON true"
                 " LEFT JOIN LATERAL (SELECT * FROM rescore_run WHERE status = 'done'"
                 "   ORDER BY finished_at DESC LIMIT 1) rd ON true", 0},
+        /* ---- bulk import: one call per batch of checked lines (sql/0011) ---- */
+        [GD_STMT_IMPORT_BATCH] = {"import_batch",
+                "SELECT line, status, guest_id::text, detail, field FROM import_batch($1::jsonb)", 1},
 };

@@ -45,6 +45,14 @@ enum gd_err gd_body_precheck(struct gd_req *req, struct gd_error *reterr)
 {
         if (req->route->body == GD_BODY_NONE)
                 return GD_OK;
+        if (req->route->body == GD_BODY_STREAM) {
+                /* no Content-Length cap: the feed holds one line and one batch at a time */
+                const char *nd = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+                if (!nd || !gd_parse_media_type_is(nd, "application/x-ndjson"))
+                        return gd_error_set(reterr, GD_ERR_MEDIA_TYPE, "Send the body as application/x-ndjson.");
+                return GD_OK;
+        }
 
         const char *ct = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         bool ok = ct && (gd_parse_media_type_is(ct, "application/json") ||
@@ -94,10 +102,27 @@ void gd_body_append(struct gd_req *req, const char *data, size_t len)
         req->body_len += len;
 }
 
+void gd_body_stream(struct gd_req *req, const char *data, size_t len)
+{
+        if (req->stream_failed)
+                return;
+        gd_feed_fn feed = gd_route_feed(req->route);
+        enum gd_err e = feed ? feed(req, data, len, &req->err) : gd_error_set(&req->err, GD_ERR_INTERNAL, NULL);
+        if (e != GD_OK)
+                req->stream_failed = e;
+}
+
 enum gd_err gd_body_parse(struct gd_req *req, struct gd_error *reterr)
 {
         if (req->route->body == GD_BODY_NONE)
                 return GD_OK;
+        if (req->route->body == GD_BODY_STREAM)
+        {
+                /* the feed wrote its error into req->err already */
+                if (req->stream_failed && reterr != &req->err)
+                        *reterr = req->err;
+                return req->stream_failed;
+        }
         if (req->body_too_large)
                 return gd_error_set(reterr, GD_ERR_TOO_LARGE, "The body is larger than %zu bytes.",
                                     req->app->cfg.max_body_bytes);

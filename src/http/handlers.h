@@ -16,6 +16,10 @@ GD_HANDLER(gd_h_guest_patch);
 GD_HANDLER(gd_h_guest_delete);
 GD_HANDLER(gd_h_guest_restore);
 
+/* bulk import: the upload calls feed the body, the handler answers (h_import.c) */
+GD_HANDLER(gd_h_guest_import);
+enum gd_err gd_h_guest_import_feed(struct gd_req *req, const char *data, size_t len, struct gd_error *reterr);
+
 GD_HANDLER(gd_h_guest_duplicates);
 GD_HANDLER(gd_h_guest_merge);
 GD_HANDLER(gd_h_merge_undo);

@@ -34,6 +34,13 @@ enum gd_err gd_idempotency_check_header(struct gd_req *req, struct gd_error *ret
         const char *h = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, IDEMPOTENCY_KEY_HEADER);
         if (!h)
                 return GD_OK;
+        /* a streamed body has no fingerprint to compare before it is all read, and its batches
+         * commit one by one: such a route is idempotent by its own keys instead (the import) */
+        if (req->route->body == GD_BODY_STREAM) {
+                gd_error_add_field(reterr, IDEMPOTENCY_KEY_HEADER, "is not supported on this route");
+                return gd_error_set(reterr, GD_ERR_BAD_REQUEST,
+                                    "Idempotency-Key is not supported here: re-sending the same body is safe.");
+        }
         size_t len = strlen(h);
         bool visible = len > 0 && len < sizeof(req->idempotency_key);
         for (size_t i = 0; visible && i < len; i++)

@@ -40,6 +40,10 @@ const struct gd_route gd_routes[] = {
          false},
         {"GET", "/v1/changes", gd_h_changes, ROLE(FRONTDESK) | ROLE(OPS), GD_BODY_NONE, true, 0, false},
 
+        /* bulk import: a streamed body written in batches that commit one by one; it takes its
+         * database session in the upload calls, so dispatch() must not hold a second one */
+        {"POST", "/v1/guests/import", gd_h_guest_import, ROLE(FRONTDESK), GD_BODY_STREAM, false, 0, true},
+
         SECTION_ROUTES("stays", GD_SECTION_STAYS, ROLE(FRONTDESK)),
         SECTION_ROUTES("consumptions", GD_SECTION_CONSUMPTIONS, ROLE(FRONTDESK)),
         SECTION_ROUTES("preferences", GD_SECTION_PREFERENCES, ROLE(FRONTDESK)),
@@ -67,6 +71,22 @@ const struct gd_route gd_routes[] = {
         {"DELETE", "/v1/api-keys/{id}", gd_h_api_key_revoke, ROLE(ADMIN), GD_BODY_NONE, true, 0, false},
 };
 const size_t gd_routes_len = sizeof(gd_routes) / sizeof(gd_routes[0]);
+
+/* The upload functions of the streamed routes, by handler. */
+static const struct {
+        gd_handler handler;
+        gd_feed_fn feed;
+} stream_feeds[] = {
+        {gd_h_guest_import, gd_h_guest_import_feed},
+};
+
+gd_feed_fn gd_route_feed(const struct gd_route *r)
+{
+        for (size_t i = 0; r->body == GD_BODY_STREAM && i < sizeof(stream_feeds) / sizeof(stream_feeds[0]); i++)
+                if (stream_feeds[i].handler == r->handler)
+                        return stream_feeds[i].feed;
+        return NULL;
+}
 
 /* Matches one pattern against a path, segment by segment; "{x}" takes one non-empty segment. */
 static bool pattern_matches(const char *pattern, const char *path, char params[GD_MAX_PATH_PARAMS][128])

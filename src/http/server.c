@@ -2,7 +2,8 @@
 /*
  * The libmicrohttpd daemon and the access handler's three phases:
  *   1. first call: route, framing, authentication, media type and size checks (errors answer at once);
- *   2. upload calls: the body is collected under the size cap;
+ *   2. upload calls: the body is collected under the size cap (a streamed route's body goes to
+ *      its feed chunk by chunk instead, see body.c);
  *   3. last call: JSON parsing, a database connection, the handler (for a write, inside the
  *      request transaction of request_tx.c), the reply.
  * Successful replies are queued only in phase 3: a response queued in the first call makes
@@ -98,7 +99,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                 return MHD_YES;
         }
         if (*upload_data_size > 0) {
-                gd_body_append(req, upload_data, *upload_data_size);
+                if (req->route->body == GD_BODY_STREAM)
+                        gd_body_stream(req, upload_data, *upload_data_size);
+                else
+                        gd_body_append(req, upload_data, *upload_data_size);
                 *upload_data_size = 0;
                 return MHD_YES;
         }
@@ -122,6 +126,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
                                    monotonic_us() - req->started_us);
                 gd_log_request(req);
         }
+        if (req->stream)
+                req->stream_free(req->stream);
         if (req->db)
                 gd_pool_release(app->pool, req->db);
         json_decref(req->json);

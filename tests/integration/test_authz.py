@@ -1,6 +1,7 @@
 """Authorization matrix (OWASP BFLA): every route in authz.csv x every role point of view."""
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -136,7 +137,13 @@ def b_export(ctx):
     return f"/v1/guests/{_guest(ctx)['id']}/export", None
 
 
+def b_import_guests(ctx):
+    line = {"family_name": "Import", "external_refs": [{"system": "authz", "id": h.tok(12)}]}
+    return "/v1/guests/import", json.dumps(line) + "\n", {"Content-Type": "application/x-ndjson"}
+
+
 BUILDERS = {
+    ("POST", "/v1/guests/import"): b_import_guests,
     ("POST", "/v1/guests"): b_post_guests,
     ("GET", "/v1/guests"): b_get_guests,
     ("GET", "/v1/guests/{}"): b_get_guest,
@@ -186,8 +193,10 @@ def test_authz_matrix(row, role, api, make_guest, make_key):
     builder = BUILDERS.get(key)
     assert builder is not None, f"no fixture builder for {key}: add one to test_authz.py"
     expected = int(row[role])
-    path, body = builder({"api": api, "make_guest": make_guest, "make_key": make_key})
-    r = api(row["method"], path, key=None if role == "anonymous" else role, body=body)
+    built = builder({"api": api, "make_guest": make_guest, "make_key": make_key})
+    # a builder may add request headers (the import's NDJSON content type)
+    path, body, headers = built if len(built) == 3 else (*built, None)
+    r = api(row["method"], path, key=None if role == "anonymous" else role, body=body, headers=headers)
     assert r.status == expected, f"{row['method']} {path} as {role}: expected {expected}, got {r!r}"
     if expected == 401:
         assert (r.headers.get("WWW-Authenticate") or "").startswith("Bearer"), \
