@@ -129,7 +129,7 @@ p = print
 p(f"# bench/run — {facts['date']}")
 p()
 p(f"`{facts['cmdline']}` on {facts['nproc']} cores ({facts['cpu']}), {facts['kernel']}; PostgreSQL "
-  f"{facts['pg_version']} (shared_buffers 1GB, fsync off, unix socket); {facts['guestd_version']} "
+  f"{facts['pg_version']} (shared_buffers 1GB, fsync off, wal_level minimal, unix socket); {facts['guestd_version']} "
   f"(commit {facts['commit']}, {facts['guestd_threads']} threads, default settings: request log at info "
   f"level to a file, API keys, validation, problem+json); {facts['wrk_version']}, {facts['wrk_threads']} "
   f"threads; node {facts['node_version']} ({facts['peer_workers']} peer process(es)). Load average "

@@ -426,7 +426,9 @@ static PGconn *open_loader(const char *conninfo, struct seed_error *err)
         /* replica: no history, audit or change-feed triggers (nor foreign-key checks) for the load */
         if (!exec_ok(pg, "SET session_replication_role = replica", err) ||
             !exec_ok(pg, "SET synchronous_commit = off", err) || !exec_ok(pg, "SET jit = off", err) ||
-            !exec_ok(pg, "SET statement_timeout = 0", err) || !exec_ok(pg, "SET maintenance_work_mem = '256MB'", err) ||
+            !exec_ok(pg, "SET statement_timeout = 0", err) ||
+            /* the index builds after the COPY sort millions of entries: in memory, not on disk */
+            !exec_ok(pg, "SET maintenance_work_mem = '512MB'", err) ||
             /* the derive phase passes 25,000 guests a call: a plan for each call (sql/0009) */
             !exec_ok(pg, "SET plan_cache_mode = force_custom_plan", err)) {
                 PQfinish(pg);
@@ -517,6 +519,28 @@ static bool drop_indexes(struct sink *k, const char *table, struct seed_error *e
         return ok;
 }
 
+/*
+ * On a fresh load, a table that no foreign key points at is also truncated in its loading
+ * transaction (it is empty: there is no guest yet). Under wal_level = minimal PostgreSQL then
+ * writes no WAL for the COPY into it (the index builds of a fresh load skip it anyway there);
+ * otherwise it changes nothing. Tables others point at (guest, stay) cannot be truncated alone.
+ */
+static bool truncate_if_unreferenced(struct sink *k, const char *table, struct seed_error *err)
+{
+        const char *params[1] = {table};
+        PGresult *r = PQexecParams(k->pg,
+                                   "SELECT format('TRUNCATE %s', $1::regclass) WHERE NOT EXISTS (SELECT 1 FROM "
+                                   "pg_constraint WHERE contype = 'f' AND confrelid = $1::regclass)",
+                                   1, NULL, params, NULL, NULL, 0);
+        bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        if (!ok)
+                seed_fail(err, "reading the foreign keys", k->pg);
+        if (ok && PQntuples(r) == 1)
+                ok = exec_ok(k->pg, PQgetvalue(r, 0, 0), err);
+        PQclear(r);
+        return ok;
+}
+
 int gd_cmd_seed(int argc, char **argv)
 {
         struct gd_cli_overrides o = {0};
@@ -594,7 +618,8 @@ int gd_cmd_seed(int argc, char **argv)
         static const char *const tables[T_COUNT] = {"guest", "stay", "consumption", "preference", "special_date",
                                                     "complaint"};
         for (int k = 0; k < T_COUNT; k++) {
-                if (!exec_ok(t[k].pg, "BEGIN", &err) || (!has && !drop_indexes(&t[k], tables[k], &err)))
+                if (!exec_ok(t[k].pg, "BEGIN", &err) ||
+                    (!has && (!truncate_if_unreferenced(&t[k], tables[k], &err) || !drop_indexes(&t[k], tables[k], &err))))
                         goto out;
                 r = PQexec(t[k].pg, copy_sql[k]);
                 bool in = PQresultStatus(r) == PGRES_COPY_IN;
