@@ -89,83 +89,23 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION refresh_guest_stats(ids uuid[]) RETURNS void
-    LANGUAGE plpgsql VOLATILE
-    AS $$
+-- refresh_guest_stats() of 0006, section_events() of 0007 and apply_inferred_preferences() of 0002
+-- keep their statements word for word: each body is taken from the function as it stands and run
+-- as PL/pgSQL under the same name and arguments.
+DO $$
+DECLARE
+    f regprocedure;
 BEGIN
-        INSERT INTO guest_stats AS gs (guest_id, stays, nights, last_stay_at, total_spend, currency, complaints,
-                                       open_complaints, open_stays, last_activity_at, updated_at)
-        SELECT g.id, coalesce(s.stays, 0), coalesce(s.nights, 0), s.last_stay_at, coalesce(c.spend, 0), cfg.base_currency,
-               coalesce(k.complaints, 0), coalesce(k.open_complaints, 0), coalesce(s.open_stays, 0),
-               -- greatest() passes over NULLs: a guest without any history falls back to its creation
-               coalesce(greatest(s.last_check_out::timestamp AT TIME ZONE 'UTC', c.last_charge, k.last_complaint),
-                        g.created_at),
-               now()
-        -- unnest, not "= ANY (ids)": a parameter array is searched linearly for every row
-        FROM unnest(ids) AS u(id)
-        JOIN guest g ON g.id = u.id
-        CROSS JOIN settings cfg
-        LEFT JOIN LATERAL (
-            SELECT count(*) FILTER (WHERE status = 'completed') AS stays,
-                   sum(check_out - check_in) FILTER (WHERE status = 'completed') AS nights,
-                   max(check_out) FILTER (WHERE status = 'completed') AS last_stay_at,
-                   max(check_out) AS last_check_out,
-                   count(*) FILTER (WHERE status IN ('reserved', 'in_house')) AS open_stays
-            FROM stay WHERE guest_id = g.id) s ON true
-        LEFT JOIN LATERAL (
-            -- a charge in a currency without a rate into the base currency does not count
-            SELECT round(sum(x.amount * CASE WHEN x.currency = cfg.base_currency THEN 1
-                                             ELSE (cfg.fx_rates ->> x.currency)::numeric END)
-                             FILTER (WHERE x.payment_status <> 'written_off'), 2) AS spend,
-                   max(x.occurred_at) AS last_charge
-            FROM consumption x WHERE x.guest_id = g.id) c ON true
-        LEFT JOIN LATERAL (
-            SELECT count(*) AS complaints, count(*) FILTER (WHERE status IN ('open', 'in_progress')) AS open_complaints,
-                   max(received_at) AS last_complaint
-            FROM complaint WHERE guest_id = g.id) k ON true
-        ON CONFLICT (guest_id) DO UPDATE
-            SET stays = EXCLUDED.stays, nights = EXCLUDED.nights, last_stay_at = EXCLUDED.last_stay_at,
-                total_spend = EXCLUDED.total_spend, currency = EXCLUDED.currency, complaints = EXCLUDED.complaints,
-                open_complaints = EXCLUDED.open_complaints, open_stays = EXCLUDED.open_stays,
-                last_activity_at = EXCLUDED.last_activity_at, updated_at = EXCLUDED.updated_at;
+    FOREACH f IN ARRAY ARRAY['refresh_guest_stats(uuid[])', 'section_events(text, text, uuid[], uuid[])',
+                             'apply_inferred_preferences(uuid, jsonb)']::regprocedure[] LOOP
+        EXECUTE (SELECT format('CREATE OR REPLACE FUNCTION %I(%s) RETURNS void LANGUAGE plpgsql VOLATILE AS %L',
+                               p.proname, pg_get_function_arguments(p.oid),
+                               'BEGIN ' || rtrim(rtrim(p.prosrc), E'; \n') || '; END')
+                 FROM pg_proc p WHERE p.oid = f);
+    END LOOP;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION section_events(entity text, action text, guest_ids uuid[], ids uuid[]) RETURNS void
-    LANGUAGE plpgsql VOLATILE
-    AS $$
-BEGIN
-        WITH live AS (
-            SELECT u.guest_id, u.id FROM unnest(guest_ids, ids) AS u(guest_id, id) JOIN guest g ON g.id = u.guest_id
-        ), audited AS (
-            INSERT INTO audit_event (guest_id, actor, request_id, action, entity, entity_id)
-                SELECT guest_id, audit_actor(), nullif(current_setting('guestd.request_id', true), ''), action,
-                       entity, id FROM live
-        )
-        INSERT INTO change_event (type, guest_id, entity, entity_id, data)
-            SELECT CASE entity WHEN 'complaint' THEN 'complaint' ELSE 'updated' END, guest_id, entity, id,
-                   jsonb_build_object('action', action) FROM live;
-END
-$$;
-
--- Called after every write of a stay or a charge (the inferred preferences, src/domain/infer.c):
--- the same two statements as in 0002, kept planned.
-CREATE OR REPLACE FUNCTION apply_inferred_preferences(g uuid, items jsonb) RETURNS void
-    LANGUAGE plpgsql VOLATILE
-    AS $$
-BEGIN
-    DELETE FROM preference p
-    WHERE p.guest_id = g AND p.source = 'inferred'
-      AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(items) AS i(category text, key text)
-                      WHERE i.category = p.category AND i.key = p.key);
-    INSERT INTO preference AS p (guest_id, category, key, value, source, evidence)
-    SELECT g, i.category, i.key, i.value, 'inferred', i.evidence
-    FROM jsonb_to_recordset(items) AS i(category text, key text, value text, evidence text)
-    ON CONFLICT (guest_id, category, key) DO UPDATE
-        SET value = EXCLUDED.value, evidence = EXCLUDED.evidence, version = p.version + 1, updated_at = now()
-        WHERE p.source = 'inferred' AND (p.value, p.evidence) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.evidence);
-END
-$$;
+-- apply_inferred_preferences() runs after every write of a stay or a charge (domain/infer.c)
 ALTER FUNCTION apply_inferred_preferences(uuid, jsonb) SET plan_cache_mode = force_generic_plan;
 
 -- The loyalty object of the profile card, as a set-returning SQL function: the planner inlines it
