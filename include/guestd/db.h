@@ -238,6 +238,8 @@ enum gd_err gd_db_complaint_report(struct gd_conn *c, const char *first_day, con
 
 enum gd_err gd_db_loyalty_get(struct gd_conn *c, const char *guest_id, json_t **ret, struct gd_error *reterr);
 enum gd_err gd_db_loyalty_config_get(struct gd_conn *c, json_t **ret, struct gd_error *reterr);
+/* Whether the configuration in force has a tier called `name`. */
+enum gd_err gd_db_loyalty_tier_exists(struct gd_conn *c, const char *name, bool *ret_exists, struct gd_error *reterr);
 /* Stores a normalized configuration (gd_loyalty_config_normalize) and bumps formula_version. */
 enum gd_err gd_db_loyalty_config_put(struct gd_conn *c, const json_t *normalized, struct gd_error *reterr);
 

@@ -39,6 +39,17 @@ enum gd_err gd_db_loyalty_config_get(struct gd_conn *c, json_t **ret, struct gd_
         return e != GD_OK ? e : json_result(r, "No configuration.", ret, reterr);
 }
 
+enum gd_err gd_db_loyalty_tier_exists(struct gd_conn *c, const char *name, bool *ret_exists, struct gd_error *reterr)
+{
+        const char *params[] = {name};
+        PGresult *r = NULL;
+        enum gd_err e = gd_db_exec(c, GD_STMT_LOYALTY_TIER_EXISTS, params, &r, reterr);
+        if (e == GD_OK)
+                *ret_exists = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "true") == 0;
+        PQclear(r);
+        return e;
+}
+
 enum gd_err gd_db_loyalty_config_put(struct gd_conn *c, const json_t *normalized, struct gd_error *reterr)
 {
         char *rates = json_dumps(json_object_get(normalized, "fx_rates"), JSON_COMPACT);

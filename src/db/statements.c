@@ -320,6 +320,9 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "SELECT (SELECT doc FROM loyalty_doc(g.id))::text FROM guest g"
                 " WHERE g.id = $1::uuid AND g.deleted_at IS NULL", 1},
         [GD_STMT_LOYALTY_CONFIG_GET] = {"loyalty_config_get", "SELECT loyalty_config_json()::text", 0},
+        /* whether the configuration in force has a tier of this name */
+        [GD_STMT_LOYALTY_TIER_EXISTS] = {"loyalty_tier_exists",
+                "SELECT ($1 = ANY ((loyalty_parameters(loyalty)).tier_names))::text FROM settings", 1},
         [GD_STMT_LOYALTY_CONFIG_PUT] = {"loyalty_config_put",
                 "UPDATE settings SET base_currency = $1, fx_rates = $2::jsonb, loyalty = $3::jsonb,"
                 " formula_version = formula_version + 1, updated_at = now() RETURNING formula_version", 3},

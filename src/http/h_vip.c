@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "guestd/decimal.h"
-#include "guestd/guest.h"
 #include "guestd/parse.h"
 #include "guestd/validate.h"
 #include "guestd/vip.h"
@@ -23,24 +22,6 @@ static bool tier_name_shape(const char *s)
         return n >= 1 && n <= 30 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
-/* Whether a tier of the loyalty configuration has this name. */
-static enum gd_err tier_known(struct gd_req *req, const char *name, bool *ret_known, struct gd_error *reterr)
-{
-        json_t *config = NULL;
-        enum gd_err e = gd_db_loyalty_config_get(req->db, &config, reterr);
-        if (e != GD_OK)
-                return e;
-        bool found = false;
-        size_t i;
-        json_t *tier;
-        json_array_foreach (json_object_get(config, "tiers"), i, tier)
-                found |= json_is_string(json_object_get(tier, "name")) &&
-                         strcmp(json_string_value(json_object_get(tier, "name")), name) == 0;
-        json_decref(config);
-        *ret_known = found;
-        return GD_OK;
-}
-
 static void add_unknown_tier(struct gd_error *reterr)
 {
         gd_error_add_field(reterr, "min_tier", "must be the name of a tier of the loyalty configuration");
@@ -50,7 +31,7 @@ static void add_unknown_tier(struct gd_error *reterr)
 static enum gd_err check_tier_exists(struct gd_req *req, const char *name, struct gd_error *reterr)
 {
         bool known = false;
-        enum gd_err e = tier_known(req, name, &known, reterr);
+        enum gd_err e = gd_db_loyalty_tier_exists(req->db, name, &known, reterr);
         if (e != GD_OK || known)
                 return e;
         add_unknown_tier(reterr);
@@ -90,7 +71,7 @@ static enum gd_err parse_vip_filter(struct gd_req *req, struct gd_vip_filter *f,
                 /* a refusal lists every broken filter, an unknown tier too (a valid request's tier
                  * is checked only when its page comes back empty: see gd_h_vip_list) */
                 bool known = true;
-                if (f->min_tier && tier_name_shape(f->min_tier) && (e = tier_known(req, f->min_tier, &known, reterr)))
+                if (f->min_tier && tier_name_shape(f->min_tier) && (e = gd_db_loyalty_tier_exists(req->db, f->min_tier, &known, reterr)))
                         return e;
                 if (!known)
                         add_unknown_tier(reterr);
