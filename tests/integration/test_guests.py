@@ -551,6 +551,24 @@ def test_pagination_q(api, make_guest):
     assert one_page == ids, "order differs between page sizes"
 
 
+def test_pagination_q_across_prefix_hits_and_similar_names(api, make_guest):
+    """A q search reads the names starting with q, then (when they do not fill the page) the similar
+    ones, and merges them (db/guests.c): pages that cross from one to the other must show every hit
+    once, in the order of a single page: rank 1 by id, then by similarity."""
+    t = "qz" + h.tok(10)
+    prefixed = sorted(make_guest(family_name=(t + s).capitalize())["id"] for s in ("a", "b", "c"))
+    similar = [make_guest(family_name=n.capitalize())["id"] for n in ("x" + t[1:], t[:-1] + "x", t[:6] + "x" + t[7:])]
+    one_page, _ = _walk(api, 500, q=t)
+    assert one_page[:3] == prefixed, one_page
+    assert set(one_page[3:]) == set(similar), one_page
+    ranks = [g["id"] for g in search(api, q=t, limit=500).json()["items"]]
+    assert ranks == one_page
+    for limit in (1, 2, 4):
+        ids, pages = _walk(api, limit, q=t)
+        assert ids == one_page, f"limit {limit}: {ids}"
+        assert sum(pages) == 6 and all(n == limit for n in pages[:-1]), pages
+
+
 def test_pagination_updated_since(api, make_guest):
     first = make_guest()
     created = [first["id"]] + [make_guest()["id"] for _ in range(6)]
