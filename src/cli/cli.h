@@ -24,11 +24,12 @@ struct gd_option {
 };
 
 /*
- * Parses argv[first..] against opts. Positional arguments go to positional[] (at most max_pos).
- * "--help"/"-h" sets *help. Prints one clear line to stderr and returns false on a bad option.
+ * Parses argv[first..] against opts; positional arguments go to positional[] (at most max_pos).
+ * false when the command ends there, with *ret_exit: GD_EXIT_OK after printing `usage` for
+ * "--help"/"-h", GD_EXIT_USAGE after one clear line on stderr about a bad option.
  */
-bool gd_cli_parse(int argc, char **argv, int first, const struct gd_option *opts, const char **positional,
-                  int max_pos, int *n_pos, bool *help);
+bool gd_cli_args(int argc, char **argv, int first, const struct gd_option *opts, const char **positional,
+                 int max_pos, int *n_pos, const char *usage, int *ret_exit);
 
 /* Prints "guestd: MESSAGE" on stderr as one line (gd_one_line: libpq's newlines and tabs go). */
 void gd_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -126,19 +126,15 @@ int gd_cmd_import(int argc, char **argv)
         struct gd_cli_overrides o = {0};
         const char *rejects_path = NULL, *batch_text = NULL;
         const char *pos[1] = {NULL};
-        bool help = false;
         const struct gd_option opts[] = {
                 {"database-url", &o.database_url, NULL},
                 {"rejects", &rejects_path, NULL},
                 {"batch-size", &batch_text, NULL},
                 {NULL, NULL, NULL}};
         int n_pos = 0;
-        if (!gd_cli_parse(argc, argv, 2, opts, pos, 1, &n_pos, &help))
-                return GD_EXIT_USAGE;
-        if (help) {
-                fputs(usage, stdout);
-                return GD_EXIT_OK;
-        }
+        int exit_code;
+        if (!gd_cli_args(argc, argv, 2, opts, pos, 1, &n_pos, usage, &exit_code))
+                return exit_code;
         if (n_pos != 1) {
                 fprintf(stderr, "guestd: import needs one FILE (or - for standard input); see guestd import --help\n");
                 return GD_EXIT_USAGE;

@@ -99,19 +99,16 @@ int gd_cmd_key(int argc, char **argv)
 {
         struct gd_cli_overrides o = {0};
         const char *role = NULL, *name = NULL, *pos[2] = {0};
-        bool help = false, if_none = false;
+        bool if_none = false;
         const struct gd_option opts[] = {
                 {"database-url", &o.database_url, NULL}, {"role", &role, NULL}, {"name", &name, NULL},
                 {"if-none", NULL, &if_none},             {NULL, NULL, NULL},
         };
         int n_pos;
         struct gd_config cfg;
-        if (!gd_cli_parse(argc, argv, 2, opts, pos, 2, &n_pos, &help))
-                return GD_EXIT_USAGE;
-        if (help) {
-                fputs(usage, stdout);
-                return GD_EXIT_OK;
-        }
+        int exit_code;
+        if (!gd_cli_args(argc, argv, 2, opts, pos, 2, &n_pos, usage, &exit_code))
+                return exit_code;
         if (!gd_config_load(&cfg, &o))
                 return GD_EXIT_USAGE;
         const char *sub = n_pos > 0 ? pos[0] : "";

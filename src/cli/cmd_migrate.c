@@ -26,16 +26,12 @@ static const char usage[] =
 int gd_cmd_migrate(int argc, char **argv)
 {
         struct gd_cli_overrides o = {0};
-        bool help = false;
         const struct gd_option opts[] = {{"database-url", &o.database_url, NULL}, {NULL, NULL, NULL}};
         int n_pos;
         struct gd_config cfg;
-        if (!gd_cli_parse(argc, argv, 2, opts, NULL, 0, &n_pos, &help))
-                return GD_EXIT_USAGE;
-        if (help) {
-                fputs(usage, stdout);
-                return GD_EXIT_OK;
-        }
+        int exit_code;
+        if (!gd_cli_args(argc, argv, 2, opts, NULL, 0, &n_pos, usage, &exit_code))
+                return exit_code;
         if (!gd_config_load(&cfg, &o))
                 return GD_EXIT_USAGE;
 

@@ -106,7 +106,6 @@ int gd_cmd_purge(int argc, char **argv)
         struct flag flags[] = {{"inactive_days", NULL, false}, {"batch_size", NULL, false},
                                {"grace_days", NULL, false},    {"limit", NULL, false},
                                {"dry_run", NULL, false},       {"include_vip", NULL, false}};
-        bool help = false;
         const struct gd_option opts[] = {
                 {"inactive-days", &flags[0].text, NULL}, {"batch-size", &flags[1].text, NULL},
                 {"grace-days", &flags[2].text, NULL},    {"limit", &flags[3].text, NULL},
@@ -114,12 +113,9 @@ int gd_cmd_purge(int argc, char **argv)
                 {"database-url", &o.database_url, NULL}, {"log-level", &o.log_level, NULL},
                 {NULL, NULL, NULL}};
         int n_pos;
-        if (!gd_cli_parse(argc, argv, 2, opts, NULL, 0, &n_pos, &help))
-                return GD_EXIT_USAGE;
-        if (help) {
-                fputs(usage, stdout);
-                return GD_EXIT_OK;
-        }
+        int exit_code;
+        if (!gd_cli_args(argc, argv, 2, opts, NULL, 0, &n_pos, usage, &exit_code))
+                return exit_code;
         struct gd_purge_params params;
         if (!parse_params(flags, sizeof(flags) / sizeof(flags[0]), &params))
                 return GD_EXIT_USAGE;

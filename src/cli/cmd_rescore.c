@@ -31,7 +31,6 @@ int gd_cmd_rescore(int argc, char **argv)
 {
         struct gd_cli_overrides o = {0};
         const char *batch_text = NULL, *jobs_text = NULL;
-        bool help = false;
         const struct gd_option opts[] = {
                 {"database-url", &o.database_url, NULL},
                 {"batch-size", &batch_text, NULL},
@@ -39,12 +38,9 @@ int gd_cmd_rescore(int argc, char **argv)
                 {NULL, NULL, NULL}};
         int n_pos;
         struct gd_config cfg;
-        if (!gd_cli_parse(argc, argv, 2, opts, NULL, 0, &n_pos, &help))
-                return GD_EXIT_USAGE;
-        if (help) {
-                fputs(usage, stdout);
-                return GD_EXIT_OK;
-        }
+        int exit_code;
+        if (!gd_cli_args(argc, argv, 2, opts, NULL, 0, &n_pos, usage, &exit_code))
+                return exit_code;
         long batch = 5000;
         if (batch_text) {
                 char *end;

@@ -545,19 +545,16 @@ int gd_cmd_seed(int argc, char **argv)
 {
         struct gd_cli_overrides o = {0};
         const char *guests_text = NULL, *seed_text = NULL;
-        bool append = false, help = false;
+        bool append = false;
         const struct gd_option opts[] = {{"guests", &guests_text, NULL},
                                          {"seed", &seed_text, NULL},
                                          {"append", NULL, &append},
                                          {"database-url", &o.database_url, NULL},
                                          {NULL, NULL, NULL}};
         int n_pos;
-        if (!gd_cli_parse(argc, argv, 2, opts, NULL, 0, &n_pos, &help))
-                return GD_EXIT_USAGE;
-        if (help) {
-                fputs(usage, stdout);
-                return GD_EXIT_OK;
-        }
+        int exit_code;
+        if (!gd_cli_args(argc, argv, 2, opts, NULL, 0, &n_pos, usage, &exit_code))
+                return exit_code;
         long guests = 1000000;
         if (guests_text) {
                 char *end;

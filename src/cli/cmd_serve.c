@@ -75,7 +75,6 @@ static int check_schema(struct gd_app *app)
 int gd_cmd_serve(int argc, char **argv)
 {
         struct gd_cli_overrides o = {0};
-        bool help = false;
         const struct gd_option opts[] = {
                 {"listen", &o.listen, NULL},       {"database-url", &o.database_url, NULL},
                 {"threads", &o.threads, NULL},     {"max-body-bytes", &o.max_body_bytes, NULL},
@@ -88,12 +87,9 @@ int gd_cmd_serve(int argc, char **argv)
                 {NULL, NULL, NULL},
         };
         int first = argc > 1 && strcmp(argv[1], "serve") == 0 ? 2 : 1, n_pos;
-        if (!gd_cli_parse(argc, argv, first, opts, NULL, 0, &n_pos, &help))
-                return GD_EXIT_USAGE;
-        if (help) {
-                fputs(usage, stdout);
-                return GD_EXIT_OK;
-        }
+        int exit_code;
+        if (!gd_cli_args(argc, argv, first, opts, NULL, 0, &n_pos, usage, &exit_code))
+                return exit_code;
 
         struct gd_app *app = calloc(1, sizeof(*app));
         if (!app || !gd_config_load(&app->cfg, &o)) {

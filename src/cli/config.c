@@ -40,8 +40,8 @@ int gd_cli_db_failure(const char *what, enum gd_err e, const struct gd_error *er
         return GD_EXIT_FAILURE;
 }
 
-bool gd_cli_parse(int argc, char **argv, int first, const struct gd_option *opts, const char **positional,
-                  int max_pos, int *n_pos, bool *help)
+static bool parse_args(int argc, char **argv, int first, const struct gd_option *opts, const char **positional,
+                       int max_pos, int *n_pos, bool *help)
 {
         *n_pos = 0;
         for (int i = first; i < argc; i++) {
@@ -82,6 +82,22 @@ bool gd_cli_parse(int argc, char **argv, int first, const struct gd_option *opts
                         gd_cli_error("option '--%s' needs a value", o->name);
                         return false;
                 }
+        }
+        return true;
+}
+
+bool gd_cli_args(int argc, char **argv, int first, const struct gd_option *opts, const char **positional,
+                 int max_pos, int *n_pos, const char *usage, int *ret_exit)
+{
+        bool help = false;
+        if (!parse_args(argc, argv, first, opts, positional, max_pos, n_pos, &help)) {
+                *ret_exit = GD_EXIT_USAGE;
+                return false;
+        }
+        if (help) {
+                fputs(usage, stdout);
+                *ret_exit = GD_EXIT_OK;
+                return false;
         }
         return true;
 }
