@@ -19,7 +19,9 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,16 +100,70 @@ static const char *const copy_sql[T_COUNT] = {
         "feedback_score, resolved_at, created_at, updated_at) FROM STDIN",
 };
 
+/* Rows are handed to libpq in batches of about FLUSH_AT bytes. While a connection still sends the
+ * previous batch, its table keeps filling its own buffer, up to SINK_CAP: the generator waits only
+ * when that is full. A blocking write to one busy backend would otherwise stall the generator
+ * while the other five backends run dry (measured: a third of the two cores idle during the
+ * load). */
 #define FLUSH_AT (256 * 1024)
+#define SINK_CAP (4 * 1024 * 1024)
 
 struct sink {
         PGconn *pg;
+        struct sink *all; /* the T_COUNT sinks of the load, this one among them */
         char *buf;
         size_t len, cap;
         long rows;
+        bool sending; /* libpq holds bytes of an earlier batch the socket has not taken yet */
         bool failed;
         char *indexes; /* CREATE INDEX statements to run after the load (a fresh load only) */
 };
+
+/* Gives the socket what libpq holds for k, as far as it takes it without waiting. */
+static void sink_push(struct sink *k)
+{
+        int r = PQflush(k->pg);
+        k->sending = r == 1;
+        if (r < 0)
+                k->failed = true;
+}
+
+/* Waits until k's connection has sent all it holds, keeping the other connections sending. */
+static void sink_drain(struct sink *k)
+{
+        while (k->sending && !k->failed) {
+                struct pollfd fds[T_COUNT];
+                struct sink *of[T_COUNT];
+                nfds_t n = 0;
+                for (int i = 0; i < T_COUNT; i++)
+                        if (k->all[i].sending && !k->all[i].failed) {
+                                fds[n] = (struct pollfd){.fd = PQsocket(k->all[i].pg), .events = POLLOUT};
+                                of[n++] = &k->all[i];
+                        }
+                if (poll(fds, n, -1) < 0 && errno != EINTR) {
+                        k->failed = true;
+                        return;
+                }
+                for (nfds_t j = 0; j < n; j++)
+                        if (fds[j].revents)
+                                sink_push(of[j]);
+        }
+}
+
+/* Hands k's rows to libpq once it has sent the previous batch; waits for that only if told to. */
+static void sink_hand_over(struct sink *k, bool wait)
+{
+        if (k->sending)
+                sink_push(k);
+        if (k->sending && !wait)
+                return;
+        sink_drain(k);
+        if (!k->failed && PQputCopyData(k->pg, k->buf, (int) k->len) != 1)
+                k->failed = true;
+        k->len = 0;
+        if (!k->failed)
+                sink_push(k);
+}
 
 static void row(struct sink *k, const char *fmt, ...)
 {
@@ -120,21 +176,16 @@ static void row(struct sink *k, const char *fmt, ...)
                         k->len += (size_t) n;
                         break;
                 }
-                /* a row never comes near the capacity: flush and write it again */
+                /* a row never comes near the capacity: send the buffer and write it again */
                 if (k->len == 0 || n < 0) {
                         k->failed = true;
                         return;
                 }
-                if (!k->failed && PQputCopyData(k->pg, k->buf, (int) k->len) != 1)
-                        k->failed = true;
-                k->len = 0;
+                sink_hand_over(k, true);
         }
         k->rows++;
-        if (k->len >= FLUSH_AT) {
-                if (!k->failed && PQputCopyData(k->pg, k->buf, (int) k->len) != 1)
-                        k->failed = true;
-                k->len = 0;
-        }
+        if (k->len >= FLUSH_AT)
+                sink_hand_over(k, k->cap - k->len < FLUSH_AT);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -589,7 +640,8 @@ int gd_cmd_seed(int argc, char **argv)
         double t_load = 0, t_analyze = 0, t_derive = 0;
         for (int k = 0; k < T_COUNT; k++) {
                 t[k].pg = open_loader(cfg.database_url, &err);
-                t[k].cap = FLUSH_AT + 4096;
+                t[k].all = t;
+                t[k].cap = SINK_CAP;
                 t[k].buf = malloc(t[k].cap);
                 if (!t[k].buf)
                         seed_fail(&err, "out of memory", NULL);
@@ -619,7 +671,7 @@ int gd_cmd_seed(int argc, char **argv)
                     (!has && (!truncate_if_unreferenced(&t[k], tables[k], &err) || !drop_indexes(&t[k], tables[k], &err))))
                         goto out;
                 r = PQexec(t[k].pg, copy_sql[k]);
-                bool in = PQresultStatus(r) == PGRES_COPY_IN;
+                bool in = PQresultStatus(r) == PGRES_COPY_IN && PQsetnonblocking(t[k].pg, 1) == 0;
                 PQclear(r);
                 if (!in) {
                         seed_fail(&err, NULL, t[k].pg);
@@ -633,8 +685,13 @@ int gd_cmd_seed(int argc, char **argv)
                 for (int k = 0; k < T_COUNT; k++)
                         failed |= t[k].failed;
         }
+        for (int k = 0; k < T_COUNT; k++)
+                if (t[k].len > 0)
+                        sink_hand_over(&t[k], true);
         for (int k = 0; k < T_COUNT; k++) {
-                if (!t[k].failed && t[k].len > 0 && PQputCopyData(t[k].pg, t[k].buf, (int) t[k].len) != 1)
+                sink_drain(&t[k]);
+                /* back to blocking mode (all is sent) for the end of the COPY and what follows */
+                if (PQsetnonblocking(t[k].pg, 0) != 0)
                         t[k].failed = true;
                 if (PQputCopyEnd(t[k].pg, t[k].failed ? "generation failed" : NULL) != 1)
                         t[k].failed = true;
