@@ -24,6 +24,7 @@ LABELS = {
     "pgbench-select": "pgbench: the basic-info row by primary key (database ceiling)",
     "peer-basic": "Fastify peer: basic info by id",
     "basic": "guestd `GET /v1/guests/{id}?fields=basic`",
+    "pgbench-card": "pgbench: guestd's card statement (the database's ceiling for the card)",
     "card": "guestd `GET /v1/guests/{id}` (profile card)",
     "search": "guestd `GET /v1/guests?q=<3 letters>`",
     "vip": "guestd `GET /v1/vip?min_tier=gold` (first page)",
@@ -168,6 +169,8 @@ p("## Ratios (req/s, same rounds)")
 p()
 pairs = [("basic", "pgbench-select", "guestd basic / pgbench"), ("card", "pgbench-select", "guestd card / pgbench"),
          ("basic", "peer-basic", "guestd basic / peer"), ("card", "peer-basic", "guestd card / peer basic"),
+         ("card", "pgbench-card", "guestd card / pgbench card"),
+         ("pgbench-card", "pgbench-select", "pgbench card / pgbench basic"),
          ("card", "basic", "card / basic"), ("basic", "healthz", "basic / healthz"),
          ("create", "pgbench-insert-guest", "creates / pgbench insert"),
          ("stay", "pgbench-insert-stay", "stays / pgbench insert")]
