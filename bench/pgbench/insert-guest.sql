@@ -12,8 +12,12 @@
 -- Not included, so charged to guestd in the ratio: the API-key lookup, the Idempotency-Key
 -- advisory lock and lookup, validation and the JSON answer.
 --
+-- The family name is drawn from FAMILIES, a text[] literal of the seeded family names (bench/run
+-- passes `SELECT DISTINCT family_name FROM guest`, as it does to the create scenario): new guests
+-- named like the others, so that the searches of the same run meet them as often as seeded ones.
+--
 -- usage (after setup.sql):
---     pgbench -n -M prepared -f bench/pgbench/insert-guest.sql -c C -j J -T S
+--     pgbench -n -M prepared -f bench/pgbench/insert-guest.sql -D families='{Müller,Rossi}' -c C -j J -T S
 -- with PGHOST, PGDATABASE and PGUSER set, and PGOPTIONS='-c jit=off' as guestd's sessions have it
 -- (src/db/conn.c: without it, the loyalty refresh the triggers run is JIT-compiled, ~0.8 s a
 -- transaction); "tps" compares with guestd's creates/s.
@@ -24,7 +28,7 @@ BEGIN;
 SELECT set_config('guestd.actor', 'bench-pgbench', true), set_config('guestd.request_id', gen_random_uuid()::text, true);
 INSERT INTO guest (family_name, given_name, gender, birth_date, nationality, phone, email, language,
                    marketing_consent)
-VALUES ((ARRAY['Müller', 'Schmidt', 'García', 'Rossi', 'Dubois', 'Novák', 'Smith', 'Kowalski'])[:k::int],
+VALUES ((:families::text[])[1 + :r::int % cardinality(:families::text[])],
         (ARRAY['Anna', 'Jan', 'María', 'Luca', 'Claire', 'Petr', 'John', 'Ewa'])[:k::int],
         (ARRAY['female', 'male', 'female', 'male', 'female', 'male', 'unknown', 'other'])[:k::int],
         make_date(:yob::int, 1 + :r::int % 12, 1 + :r::int % 28),
