@@ -689,3 +689,8 @@ def create_key_cli(binary, db_url, role, name):
     lines = [l for l in p.stdout.decode().split("\n") if l.strip()]
     assert lines, f"key create printed nothing: stderr {p.stderr.decode(errors='replace')}"
     return lines[-1].strip()
+
+
+def id_millis(guest_id):
+    """The Unix milliseconds in the first 48 bits of a time-ordered (UUIDv7-layout) id."""
+    return int(guest_id.replace("-", "")[:12], 16)

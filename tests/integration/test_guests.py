@@ -3,6 +3,7 @@
 import base64
 import datetime
 import threading
+import time
 import urllib.parse
 import uuid
 
@@ -83,6 +84,22 @@ def test_create_full_guest(api, db):
     assert r2.headers.get("ETag") == '"1"'
     got = r2.json()
     assert {k: got[k] for k in FULL_KEYS} == {k: g[k] for k in FULL_KEYS}
+
+
+def test_new_ids_are_time_ordered(api):
+    """sql/0012: version-7 layout, the creation instant in the first 48 bits, later guests sort later."""
+    ids = []
+    for _ in range(3):
+        r = api("POST", "/v1/guests", key="frontdesk", body={"family_name": "Ordered"})
+        assert r.status == 201, r
+        g = r.json()
+        assert uuid.UUID(g["id"]).version == 7, g["id"]
+        assert uuid.UUID(g["id"]).variant == uuid.RFC_4122, g["id"]
+        created_ms = h.parse_ts(g["created_at"]).timestamp() * 1000
+        assert abs(h.id_millis(g["id"]) - created_ms) < 5000, (g["id"], g["created_at"])
+        ids.append(g["id"])
+        time.sleep(0.003)  # a later millisecond: ids of the same millisecond are in random order
+    assert ids == sorted(ids) and len(set(ids)) == 3, ids
 
 
 def test_create_minimal_guest_has_all_keys_null(api):

@@ -4,6 +4,8 @@ import http.client
 import json
 import os
 import subprocess
+import time
+import uuid
 
 import pytest
 
@@ -35,6 +37,14 @@ def results(r):
 
 def count(db, table, guest_id):
     return int(db.scalar(f"SELECT count(*) FROM {table} WHERE guest_id = '{guest_id}'"))
+
+
+def test_new_guests_get_time_ordered_ids(api):
+    """sql/0012: the import chooses its new guests' ids like a single create does."""
+    res, _ = results(post_import(api, [{"family_name": "Ordered", "external_refs": [ref()]}]))
+    gid = res[1]["id"]
+    assert uuid.UUID(gid).version == 7, gid
+    assert abs(h.id_millis(gid) - time.time() * 1000) < 60000, gid
 
 
 def test_created_updated_rejected(api, db):
