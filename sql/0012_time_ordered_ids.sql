@@ -5,10 +5,10 @@
 -- Why: guests are read in id order on hot paths — a q search takes its name-prefix hits from an
 -- ordered scan of the primary key, keyset pages walk it — and a table's rows lie in the order they
 -- were inserted. With random ids each row such a scan passes sits on a page of its own; with
--- time-ordered ids neighbours in id order are neighbours on disk (bench/run: searches for a
--- surname served from seeded guests, whose ids are ordered, against the same searches once the
--- first rows in id order were guests created with random ids: 1,361 -> 897 req/s at 16
--- connections). New ids also land at the right edge of the primary key instead of a random leaf.
+-- time-ordered ids neighbours in id order are neighbours on disk. Measured (q-search statement
+-- under pgbench, 2 clients, 200,000 seeded guests whose ids are ordered): 663 searches/s; after
+-- 30,000 more guests named alike, 486/s with random ids, 554/s with time-ordered ones. New ids
+-- also land at the right edge of the primary key instead of a random leaf.
 -- The id now tells when the guest was created, to the millisecond: no more than created_at,
 -- which every reader of the guest already sees. Existing ids do not change.
 
