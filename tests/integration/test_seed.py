@@ -132,6 +132,28 @@ def test_append_adds_guests_with_another_seed(seeded, guestd_bin):
     assert db.scalar("SELECT count(*) FROM guest") == str(GUESTS + 50)
 
 
+def test_a_load_larger_than_the_buffers_loses_no_row(guestd_bin, db_url):
+    """25,000 guests: the charges alone (~35 MB) overrun a table's 4 MiB buffer many times, so the
+    generator waits on busy sessions while it feeds the others (cmd_seed.c, sink_hand_over)."""
+    dbs = Databases(db_url)
+    try:
+        url = dbs.create(guestd_bin)
+        s = seed_ok(guestd_bin, url, "--guests", "25000", "--seed", "11")
+        db = h.DB(url)
+        assert s["charges"] > 100000, s
+        for table, key in (("guest", "guests"), ("stay", "stays"), ("consumption", "charges"),
+                           ("complaint", "complaints"), ("preference", "preferences"),
+                           ("special_date", "special_dates")):
+            assert int(db.scalar(f"SELECT count(*) FROM {table}")) == s[key], table
+        # every child's guest was loaded (replica mode checks no foreign key)
+        for table in TABLES[1:]:
+            assert db.scalar(f"SELECT count(*) FROM {table} t WHERE NOT EXISTS "
+                             f"(SELECT 1 FROM guest g WHERE g.id = t.guest_id)") == "0", table
+        assert db.scalar("SELECT count(*) FROM guest_stats") == "25000"
+    finally:
+        dbs.drop_all()
+
+
 def test_the_api_serves_a_seeded_guest(seeded, guestd_bin, spec, tmp_path_factory):
     url, db = seeded["urls"]["b"], seeded["b"]
     keys = {"ops": h.create_key_cli(guestd_bin, url, "ops", "seed-ops")}
