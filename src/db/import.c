@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "guestd/csv.h" /* gd_strbuf */
 #include "guestd/import.h"
 #include "internal.h"
 
@@ -37,8 +38,7 @@ struct gd_importer {
         size_t batch_size;
         struct entry *entries;
         size_t n_entries;
-        char *text; /* "[item,item,..." */
-        size_t text_len, text_cap;
+        struct gd_strbuf text; /* "[item,item,..." */
         uint64_t *refs; /* hashes of the batch's external references; 0 = empty slot */
         size_t refs_cap, n_refs;
         struct gd_import_counts counts;
@@ -191,7 +191,7 @@ static enum gd_err write_lines_alone(struct gd_importer *im, struct gd_error *re
                 if (!one)
                         return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
                 one[0] = '[';
-                memcpy(one + 1, im->text + en->off, en->len);
+                memcpy(one + 1, im->text.data + en->off, en->len);
                 memcpy(one + 1 + en->len, "]", 2);
                 PGresult *r = NULL;
                 enum gd_err e = write_once(im, one, &r, reterr);
@@ -213,7 +213,7 @@ static enum gd_err write_lines_alone(struct gd_importer *im, struct gd_error *re
 static void batch_reset(struct gd_importer *im)
 {
         im->n_entries = 0;
-        im->text_len = 0;
+        im->text.len = 0;
         if (im->n_refs)
                 memset(im->refs, 0, im->refs_cap * sizeof(*im->refs));
         im->n_refs = 0;
@@ -223,11 +223,11 @@ static enum gd_err flush(struct gd_importer *im, struct gd_error *reterr)
 {
         if (im->n_entries == 0)
                 return GD_OK;
+        if (!gd_strbuf_append(&im->text, "]", 1))
+                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
         im->counts.batches++;
-        im->text[im->text_len] = ']';
-        im->text[im->text_len + 1] = '\0';
         PGresult *r = NULL;
-        enum gd_err e = write_once(im, im->text, &r, reterr);
+        enum gd_err e = write_once(im, im->text.data, &r, reterr);
         if (e == GD_OK) {
                 report_rows(im, r);
                 PQclear(r);
@@ -237,21 +237,6 @@ static enum gd_err flush(struct gd_importer *im, struct gd_error *reterr)
         }
         batch_reset(im);
         return e;
-}
-
-static bool text_reserve(struct gd_importer *im, size_t more)
-{
-        if (im->text_len + more + 2 <= im->text_cap)
-                return true;
-        size_t cap = im->text_cap ? im->text_cap : 64 * 1024;
-        while (cap < im->text_len + more + 2)
-                cap *= 2;
-        char *grown = realloc(im->text, cap);
-        if (!grown)
-                return false;
-        im->text = grown;
-        im->text_cap = cap;
-        return true;
 }
 
 static enum gd_err add_item(struct gd_importer *im, unsigned long long n, json_t *item, struct gd_error *reterr)
@@ -264,18 +249,18 @@ static enum gd_err add_item(struct gd_importer *im, unsigned long long n, json_t
                 return e;
         char *s = json_dumps(item, JSON_COMPACT);
         size_t len = s ? strlen(s) : 0;
-        if (!s || !text_reserve(im, len + 1)) {
-                free(s);
+        size_t was = im->text.len;
+        bool held = s && gd_strbuf_append(&im->text, im->n_entries ? "," : "[", 1) &&
+                    gd_strbuf_append(&im->text, s, len);
+        free(s);
+        if (!held) {
+                im->text.len = was; /* the batch as it was */
                 return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
         }
-        im->text[im->text_len++] = im->n_entries ? ',' : '[';
-        im->entries[im->n_entries++] = (struct entry){.n = n, .off = im->text_len, .len = len};
-        memcpy(im->text + im->text_len, s, len);
-        im->text_len += len;
-        free(s);
+        im->entries[im->n_entries++] = (struct entry){.n = n, .off = was + 1, .len = len};
         refs_add(im, refs);
         /* the batch text is bounded too: 1000 lines of up to 1 MiB each would be a gigabyte */
-        bool full = im->n_entries >= im->batch_size || im->text_len >= GD_IMPORT_MAX_BATCH_BYTES;
+        bool full = im->n_entries >= im->batch_size || im->text.len >= GD_IMPORT_MAX_BATCH_BYTES;
         return full ? flush(im, reterr) : GD_OK;
 }
 
@@ -381,7 +366,7 @@ void gd_importer_free(struct gd_importer *im)
         gd_lines_clear(&im->lines);
         free(im->entries);
         free(im->refs);
-        free(im->text);
+        gd_strbuf_clear(&im->text);
         free(im->failure);
         free(im);
 }
