@@ -16,10 +16,10 @@
  * every date is counted back or forward from the day of the run (UTC), so the same seed on the
  * same day gives the same rows, ids included.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <libpq-fe.h>
-#include <errno.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
