@@ -150,33 +150,49 @@ enum gd_err gd_db_guest_create(struct gd_conn *c, const json_t *doc, json_t **re
         return card_after_write(c, r, ret_guest, reterr);
 }
 
-enum gd_err gd_db_guest_card_text(struct gd_conn *c, const char *id, bool basic, char **ret_text, long *ret_version,
-                                  struct gd_error *reterr)
+/* One row of (version, card text) from `stmt`, or *ret_text NULL when it gave none. */
+static enum gd_err card_row(struct gd_conn *c, enum gd_stmt stmt, const char *id, char **ret_text, long *ret_version,
+                            struct gd_error *reterr)
 {
         const char *params[] = {id};
         PGresult *r = NULL;
-        enum gd_err e = gd_db_exec(c, basic ? GD_STMT_GUEST_BASIC : GD_STMT_GUEST_CARD, params, &r, reterr);
+        enum gd_err e = gd_db_exec(c, stmt, params, &r, reterr);
         if (e != GD_OK)
                 return e;
-        if (PQntuples(r) == 0) {
-                PQclear(r);
-                /* a merged guest's id answers 404 with the guest it went into */
-                return gd_db_guest_not_found(c, id, reterr);
+        *ret_text = NULL;
+        if (PQntuples(r) == 1) {
+                *ret_version = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+                *ret_text = strdup(PQgetvalue(r, 0, 1));
+                if (!*ret_text)
+                        e = gd_error_set(reterr, GD_ERR_NOMEM, NULL);
         }
-        char *text = strdup(PQgetvalue(r, 0, 1));
-        *ret_version = strtol(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
-        if (!text)
-                return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
-        *ret_text = text;
-        return GD_OK;
+        return e;
 }
 
+/* A read answers with the stored card (sql/0013) when there is a current one, and otherwise
+ * builds it and stores it for the next read. */
+enum gd_err gd_db_guest_card_text(struct gd_conn *c, const char *id, bool basic, char **ret_text, long *ret_version,
+                                  struct gd_error *reterr)
+{
+        enum gd_err e = card_row(c, basic ? GD_STMT_GUEST_BASIC : GD_STMT_GUEST_CARD_STORED, id, ret_text,
+                                 ret_version, reterr);
+        if (e == GD_OK && !*ret_text && !basic)
+                e = card_row(c, GD_STMT_GUEST_CARD_KEEP, id, ret_text, ret_version, reterr);
+        if (e == GD_OK && !*ret_text)
+                /* a merged guest's id answers 404 with the guest it went into */
+                return gd_db_guest_not_found(c, id, reterr);
+        return e;
+}
+
+/* Writes read the card afresh (in their own transaction) and do not store it: the next GET will. */
 enum gd_err gd_db_guest_get(struct gd_conn *c, const char *id, json_t **ret_guest, struct gd_error *reterr)
 {
         char *text = NULL;
         long version;
-        enum gd_err e = gd_db_guest_card_text(c, id, false, &text, &version, reterr);
+        enum gd_err e = card_row(c, GD_STMT_GUEST_CARD, id, &text, &version, reterr);
+        if (e == GD_OK && !text)
+                return gd_db_guest_not_found(c, id, reterr);
         if (e != GD_OK)
                 return e;
         json_t *card = json_loads(text, 0, NULL);

@@ -10,6 +10,8 @@
 enum gd_stmt {
         GD_STMT_GUEST_INSERT,
         GD_STMT_GUEST_CARD,
+        GD_STMT_GUEST_CARD_STORED,
+        GD_STMT_GUEST_CARD_KEEP,
         GD_STMT_GUEST_BASIC,
         GD_STMT_GUEST_UPDATE,
         GD_STMT_GUEST_EXISTS,

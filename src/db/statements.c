@@ -94,6 +94,12 @@
         "   FROM (SELECT * FROM stay x WHERE x.guest_id = " g ".id"                                         \
         "         ORDER BY x.check_in DESC, x.id DESC LIMIT 5) r)"
 
+/* $1 guest id: the version (for the ETag) and the profile card as JSON text. */
+#define CARD_BUILD                                                                                          \
+        "SELECT g.version, json_build_object(" GUEST_JSON_MEMBERS("g") ", " CARD_JSON_MEMBERS("g") ")::text AS body" \
+        " FROM guest g LEFT JOIN guest_stats st ON st.guest_id = g.id"                                      \
+        " WHERE g.id = $1::uuid AND g.deleted_at IS NULL"
+
 /*
  * Section items: $1 guest id. The guest must be live (not soft-deleted). Each statement returns
  * the item's JSON (the <table>_json() function of sql/0002) and its version.
@@ -223,11 +229,25 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "   SELECT g.id, e->>'system', e->>'id' FROM g, doc, jsonb_array_elements(doc.d->'external_refs') e)"
                 " SELECT " GUEST_COLUMNS("g") ", " INPUT_REFS " FROM g", 1},
 
-        /* $1 guest id: the version (for the ETag) and the profile card as JSON text. */
-        [GD_STMT_GUEST_CARD] = {"guest_card",
-                "SELECT g.version, json_build_object(" GUEST_JSON_MEMBERS("g") ", " CARD_JSON_MEMBERS("g") ")::text"
-                " FROM guest g LEFT JOIN guest_stats st ON st.guest_id = g.id"
-                " WHERE g.id = $1::uuid AND g.deleted_at IS NULL", 1},
+        /* the card built afresh: after a write, and as the write's starting point */
+        [GD_STMT_GUEST_CARD] = {"guest_card", CARD_BUILD, 1},
+        /* The card as stored by an earlier read, if nothing it shows was written since (sql/0013). */
+        [GD_STMT_GUEST_CARD_STORED] = {"guest_card_stored",
+                "SELECT c.version, c.body FROM guest_card c WHERE c.guest_id = $1::uuid AND c.body IS NOT NULL"
+                " AND c.epoch = (SELECT card_epoch FROM settings)", 1},
+        /* The card built, and stored unless a write moved its stamp since this statement's snapshot
+         * (ON CONFLICT waits for such a writer and re-reads the row). The key-share lock keeps a
+         * guest erased meanwhile from getting a card again. */
+        [GD_STMT_GUEST_CARD_KEEP] = {"guest_card_keep",
+                "WITH card AS (" CARD_BUILD "),"
+                " seen AS (SELECT coalesce((SELECT stamp FROM guest_card WHERE guest_id = $1::uuid), 0) AS stamp,"
+                "   (SELECT card_epoch FROM settings) AS epoch),"
+                " live AS (SELECT id FROM guest WHERE id = $1::uuid AND deleted_at IS NULL FOR KEY SHARE),"
+                " kept AS (INSERT INTO guest_card AS c (guest_id, stamp, epoch, version, body)"
+                "   SELECT live.id, seen.stamp, seen.epoch, card.version, card.body FROM live, seen, card"
+                "   ON CONFLICT (guest_id) DO UPDATE SET epoch = excluded.epoch, version = excluded.version,"
+                "   body = excluded.body WHERE c.stamp = excluded.stamp)"
+                " SELECT version, body FROM card", 1},
         /* The same for the basic info alone: one primary-key probe, the cheapest read of a guest. */
         [GD_STMT_GUEST_BASIC] = {"guest_basic",
                 "SELECT g.version, json_build_object(" GUEST_JSON_MEMBERS("g") ")::text"
