@@ -55,8 +55,10 @@ BEGIN
     END IF;
     -- in id order, so that two writers stamping the same guests cannot deadlock
     INSERT INTO guest_card AS c (guest_id, stamp)
-        SELECT g.id, 1 FROM guest g WHERE g.id = ANY (gids) ORDER BY g.id
-        ON CONFLICT (guest_id) DO UPDATE SET stamp = c.stamp + 1, body = NULL;
+        SELECT g.id, 1 FROM unnest(gids) u (id) JOIN guest g ON g.id = u.id ORDER BY g.id
+        ON CONFLICT (guest_id) DO UPDATE SET stamp = c.stamp + 1, body = NULL
+        -- once per transaction is enough (a write's triggers stamp the same guest several times)
+        WHERE c.xmin <> pg_current_xact_id()::xid;
 END
 $$;
 ALTER FUNCTION card_stale(uuid[]) SET plan_cache_mode = force_generic_plan;
