@@ -17,15 +17,16 @@ UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
 SCENARIOS = facts["scenarios"].split()
 CONNECTIONS = [int(c) for c in facts["connections"].split()]
 ROUNDS = int(facts["rounds"])
-GETS = ["basic", "card", "search", "vip"]
-GUESTD = ["healthz", "basic", "card", "search", "vip", "create", "stay"]
+GETS = ["basic", "card-first", "card", "search", "vip"]
+GUESTD = ["healthz", "basic", "card-first", "card", "search", "vip", "create", "stay"]
 LABELS = {
     "healthz": "guestd `GET /healthz` (HTTP baseline)",
     "pgbench-select": "pgbench: the basic-info row by primary key (database ceiling)",
     "peer-basic": "Fastify peer: basic info by id",
     "basic": "guestd `GET /v1/guests/{id}?fields=basic`",
     "pgbench-card": "pgbench: guestd's card statement (the database's ceiling for the card)",
-    "card": "guestd `GET /v1/guests/{id}` (profile card)",
+    "card-first": "guestd `GET /v1/guests/{id}`, first read: the card built and stored",
+    "card": "guestd `GET /v1/guests/{id}` (profile card), stored by an earlier read",
     "search": "guestd `GET /v1/guests?q=<3 letters>`",
     "vip": "guestd `GET /v1/vip?min_tier=gold` (first page)",
     "create": "guestd `POST /v1/guests` + Idempotency-Key",
@@ -144,6 +145,14 @@ p(f"**Data:** `guestd seed --guests {guests} --seed {facts['seed']}` in **{float
   f"database {vol[5]}. Lookups draw from a random sample of {int(facts['sample']):,} guests (the same ids for "
   f"wrk and pgbench). The card of the first sampled guest is {facts['card_bytes']} bytes, its basic info "
   f"{facts['basic_bytes']}.")
+if "card" in SCENARIOS or "card-first" in SCENARIOS:
+    p()
+    first = ("the next " if int(facts["first_from"]) else "the same ") + f"{int(facts['sample']):,} guests"
+    p(f"**Cards:** before the first run, every sampled guest's card was read once through guestd "
+      f"({int(facts['stored_cards']):,} stored, {facts['store_wall']} s), so `card` measures the stored "
+      f"card (sql/0013), as a guest read again before anyone writes to them. `card-first` draws from "
+      f"{first}, whose stored cards are dropped before each of its runs: the first read of each card, "
+      "which builds and stores it (ids drawn again within a run read the stored card).")
 p()
 p(f"Each run: {facts['duration']} s after a 2 s warm-up; {ROUNDS} round(s)"
   + (" (medians; ratios give the median of the per-round ratios and their range)" if ROUNDS > 1 else "")
@@ -170,6 +179,8 @@ p()
 pairs = [("basic", "pgbench-select", "guestd basic / pgbench"), ("card", "pgbench-select", "guestd card / pgbench"),
          ("basic", "peer-basic", "guestd basic / peer"), ("card", "peer-basic", "guestd card / peer basic"),
          ("card", "pgbench-card", "guestd card / pgbench card"),
+         ("card-first", "pgbench-card", "guestd first card read / pgbench card"),
+         ("card-first", "peer-basic", "guestd first card read / peer basic"),
          ("pgbench-card", "pgbench-select", "pgbench card / pgbench basic"),
          ("card", "basic", "card / basic"), ("basic", "healthz", "basic / healthz"),
          ("create", "pgbench-insert-guest", "creates / pgbench insert"),
