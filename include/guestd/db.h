@@ -137,6 +137,7 @@ struct gd_db_counters {
         uint64_t guests_soft_purged, guests_hard_deleted; /* by runs that finished (not dry) */
         uint64_t rescore_runs[_GD_JOB_OUTCOME_MAX];
         uint64_t guests_rescored;
+        uint64_t cards_stored_read, cards_built_read; /* GET card: answered from guest_card, or built */
 };
 /* A snapshot of the counters (each read atomically; together, not one instant). */
 void gd_db_counters_read(struct gd_db_counters *ret);

@@ -177,8 +177,13 @@ enum gd_err gd_db_guest_card_text(struct gd_conn *c, const char *id, bool basic,
 {
         enum gd_err e = card_row(c, basic ? GD_STMT_GUEST_BASIC : GD_STMT_GUEST_CARD_STORED, id, ret_text,
                                  ret_version, reterr);
-        if (e == GD_OK && !*ret_text && !basic)
+        if (e == GD_OK && !basic && *ret_text)
+                gd_db_count_card_read(true);
+        if (e == GD_OK && !basic && !*ret_text) {
                 e = card_row(c, GD_STMT_GUEST_CARD_KEEP, id, ret_text, ret_version, reterr);
+                if (e == GD_OK && *ret_text)
+                        gd_db_count_card_read(false);
+        }
         if (e == GD_OK && !*ret_text)
                 /* a merged guest's id answers 404 with the guest it went into */
                 return gd_db_guest_not_found(c, id, reterr);

@@ -135,6 +135,7 @@ enum gd_db_error_kind gd_sqlstate_kind(const char *sqlstate);
 
 /* db/stats.c: lock-free counters of this process, bumped where the event happens. */
 void gd_db_count_error(enum gd_db_error_kind k);
+void gd_db_count_card_read(bool stored);
 void gd_db_count_connect(bool ok, bool replaces_earlier);
 void gd_db_count_purge(enum gd_job_outcome o, int64_t soft_purged, int64_t hard_deleted);
 void gd_db_count_rescore(enum gd_job_outcome o, int64_t guests);

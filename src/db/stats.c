@@ -14,6 +14,7 @@ static atomic_uint_fast64_t errors[_GD_DB_ERROR_KIND_MAX];
 static atomic_uint_fast64_t connections_opened, reconnects, connect_failures;
 static atomic_uint_fast64_t purge_runs[_GD_JOB_OUTCOME_MAX], soft_purged, hard_deleted;
 static atomic_uint_fast64_t rescore_runs[_GD_JOB_OUTCOME_MAX], rescored;
+static atomic_uint_fast64_t cards_stored_read, cards_built_read;
 
 static const char *const error_kind_names[_GD_DB_ERROR_KIND_MAX] = {
         [GD_DB_ERROR_SERIALIZATION] = "serialization",
@@ -81,6 +82,11 @@ void gd_db_count_rescore(enum gd_job_outcome o, int64_t guests)
         add(&rescored, guests > 0 ? (uint64_t) guests : 0);
 }
 
+void gd_db_count_card_read(bool stored)
+{
+        add(stored ? &cards_stored_read : &cards_built_read, 1);
+}
+
 void gd_db_counters_read(struct gd_db_counters *ret)
 {
         for (int k = 0; k < _GD_DB_ERROR_KIND_MAX; k++)
@@ -95,6 +101,8 @@ void gd_db_counters_read(struct gd_db_counters *ret)
         ret->guests_soft_purged = get(&soft_purged);
         ret->guests_hard_deleted = get(&hard_deleted);
         ret->guests_rescored = get(&rescored);
+        ret->cards_stored_read = get(&cards_stored_read);
+        ret->cards_built_read = get(&cards_built_read);
 }
 
 static double epoch_or_zero(const PGresult *r, int col)

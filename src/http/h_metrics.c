@@ -99,6 +99,12 @@ static void write_db_counters(struct gd_prom *w)
                  "Rescores run by this process (POST /v1/loyalty/rescore, PUT /v1/loyalty/config) by outcome.",
                  "outcome", rescore_outcomes, rescore_runs, 2);
         counter(w, "guestd_rescore_guests_total", "Guests rescored by this process's rescores.", c.guests_rescored);
+        const char *card_sources[] = {"stored", "built"};
+        const uint64_t card_reads[] = {c.cards_stored_read, c.cards_built_read};
+        labelled(w, "guestd_card_reads_total", "counter",
+                 "Profile cards this process answered (GET /v1/guests/{id}): stored by an earlier read, or built "
+                 "(and stored) by this one.",
+                 "source", card_sources, card_reads, 2);
 }
 
 /* A run time of 0 means "never": the series is left out rather than reported as 1970. */

@@ -329,6 +329,20 @@ def test_rescore_over_http_counted_in_process(api, make_guest):
         before.get("guestd_rescore_last_run_timestamp_seconds", 0, outcome="done")
 
 
+def test_card_reads_counted_by_source(api, make_guest):
+    g = make_guest()
+    before = scrape(api)
+    for _ in range(3):
+        assert api("GET", f"/v1/guests/{g['id']}", key="frontdesk").status == 200
+    assert api("GET", f"/v1/guests/{g['id']}?fields=basic", key="frontdesk").status == 200
+    after = scrape(api)
+    # the first read builds and stores the card, the next two answer with it; basic info is no card
+    assert after.get("guestd_card_reads_total", source="built") - \
+        before.get("guestd_card_reads_total", source="built") == 1
+    assert after.get("guestd_card_reads_total", source="stored") - \
+        before.get("guestd_card_reads_total", source="stored") == 2
+
+
 def test_metrics_answer_while_the_database_is_unreachable(start_server):
     # nothing listens on port 1: every connect fails at once
     srv = start_server(database_url="host=127.0.0.1 port=1 user=nobody dbname=nothing connect_timeout=1")
