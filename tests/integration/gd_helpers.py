@@ -694,3 +694,27 @@ def create_key_cli(binary, db_url, role, name):
 def id_millis(guest_id):
     """The Unix milliseconds in the first 48 bits of a time-ordered (UUIDv7-layout) id."""
     return int(guest_id.replace("-", "")[:12], 16)
+
+
+class HeldTransaction:
+    """A psql session that writes in a transaction and commits only when told."""
+
+    def __init__(self, db_url, sql):
+        args = ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"] + (["-d", db_url] if db_url else [])
+        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.p.stdin.write(f"BEGIN;\n{sql};\n\\echo written\n")
+        self.p.stdin.flush()
+        assert self.p.stdout.readline().strip() == "written"
+
+    def send(self, sql):
+        self.p.stdin.write(f"{sql};\n")
+        self.p.stdin.flush()
+
+    def commit(self):
+        out, _ = self.p.communicate("COMMIT;\n", timeout=30)
+        assert self.p.returncode == 0, out
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()

@@ -2,7 +2,6 @@
 failures and deadlocks, Idempotency-Key on POST, If-None-Match on GET, If-Match under a race."""
 
 import concurrent.futures
-import subprocess
 import time
 
 import gd_dossier as d
@@ -86,7 +85,7 @@ def test_a_real_deadlock_is_retried(api, db, db_url, make_guest, server):
     breaks the deadlock by failing the request's transaction (it waited first), which guestd runs
     again once the psql transaction has finished: the client sees 201."""
     g = make_guest()
-    held = HeldTransaction(db_url, f"UPDATE guest_stats SET stays = stays WHERE guest_id = '{g['id']}'")
+    held = h.HeldTransaction(db_url, f"UPDATE guest_stats SET stays = stays WHERE guest_id = '{g['id']}'")
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             # the stay's trigger locks the guest row, then waits for the guest_stats row held above
@@ -425,35 +424,11 @@ def test_feed_lists_changes_in_order(api, make_guest):
         h.assert_problem(api("GET", f"/v1/changes?after={bad}", key="ops"), 400, fields=["after"])
 
 
-class HeldTransaction:
-    """A psql session that writes in a transaction and commits only when told."""
-
-    def __init__(self, db_url, sql):
-        args = ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"] + (["-d", db_url] if db_url else [])
-        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.p.stdin.write(f"BEGIN;\n{sql};\n\\echo written\n")
-        self.p.stdin.flush()
-        assert self.p.stdout.readline().strip() == "written"
-
-    def send(self, sql):
-        self.p.stdin.write(f"{sql};\n")
-        self.p.stdin.flush()
-
-    def commit(self):
-        out, _ = self.p.communicate("COMMIT;\n", timeout=30)
-        assert self.p.returncode == 0, out
-
-    def close(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait()
-
-
 def test_feed_never_skips_a_transaction_that_commits_late(api, db, db_url):
     start = feed_tail(api)
     early = "FeedEarly" + h.tok(6).capitalize()
     # the held transaction takes its event id (and transaction id) first, but commits last
-    held = HeldTransaction(db_url, f"INSERT INTO guest (family_name) VALUES ('{early}')")
+    held = h.HeldTransaction(db_url, f"INSERT INTO guest (family_name) VALUES ('{early}')")
     try:
         late = api("POST", "/v1/guests", key="frontdesk", body={"family_name": "FeedLate" + h.tok(6)})
         assert late.status == 201

@@ -3,7 +3,6 @@ write changes a part of the card. Every kind of write retires the stored card; a
 read is building the card keeps that read from storing it; the configuration and bulk statements retire every
 card at once."""
 
-import subprocess
 import threading
 import time
 
@@ -157,28 +156,6 @@ def test_soft_delete_and_erasure_take_the_card_away(api, db, make_guest):
     assert stored(db, g["id"]) is None, "an erased guest's card is still stored"
 
 
-class HeldWrite:
-    """A psql session that runs `sql` in an open transaction and commits only when told."""
-
-    def __init__(self, db, sql):
-        args = ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"] + (["-d", db.url] if db.url else [])
-        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True)
-        self.p.stdin.write(f"BEGIN;\nSET LOCAL guestd.actor = 'held-write';\n{sql};\nSELECT 'held';\n")
-        self.p.stdin.flush()
-        line = self.p.stdout.readline().strip()
-        assert line == "held", f"the held write failed: {line!r} {self.p.stderr.read() if not line else ''}"
-
-    def commit(self):
-        out, err = self.p.communicate("COMMIT;\n", timeout=20)
-        assert self.p.returncode == 0, err
-
-    def abort(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait(timeout=10)
-
-
 def wait_for_lock_waiter(db, deadline_s=10.0):
     """Until a session of guestd waits for a lock while storing a card (bounded)."""
     end = time.monotonic() + deadline_s
@@ -198,7 +175,8 @@ def test_write_committed_during_a_build_keeps_that_build_from_being_stored(api, 
     d.card(api, gid)
     db.rows(f"UPDATE guest_card SET body = NULL, stamp = stamp + 1 WHERE guest_id = '{gid}'" if row_before
             else f"DELETE FROM guest_card WHERE guest_id = '{gid}'")
-    w = HeldWrite(db, f"UPDATE guest SET notes = 'written meanwhile' WHERE id = '{gid}'")
+    w = h.HeldTransaction(db.url, "SET LOCAL guestd.actor = 'held-write';"
+                          f" UPDATE guest SET notes = 'written meanwhile' WHERE id = '{gid}'")
     answers = []
     try:
         reader = threading.Thread(target=lambda: answers.append(api("GET", f"/v1/guests/{gid}", key="frontdesk")))
@@ -207,7 +185,7 @@ def test_write_committed_during_a_build_keeps_that_build_from_being_stored(api, 
         w.commit()
         reader.join(timeout=20)
     finally:
-        w.abort()
+        w.close()
     assert answers and answers[0].status == 200, answers
     # the read's snapshot came before the write: it answers the card as it was, and must not store it
     assert answers[0].json()["notes"] == "before"
