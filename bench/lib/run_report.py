@@ -61,7 +61,19 @@ def parse_wrk(path):
         rss = int(text) / 1024 if text else None
     return {"rps": float(grab(out, r"^Requests/sec:\s+([\d.]+)", path)),
             "p50": ms(grab(out, r"^\s+50%\s+(\S+)", path)), "p99": ms(grab(out, r"^\s+99%\s+(\S+)", path)),
-            "requests": int(grab(out, r"^\s+(\d+) requests in", path)), "errors": errors, "rss": rss}
+            "requests": int(grab(out, r"^\s+(\d+) requests in", path)), "errors": errors, "rss": rss,
+            "stored_share": stored_share(path[:-4])}
+
+
+def stored_share(prefix):
+    """The share of the card reads of a run that the stored card answered (guestd's counters)."""
+    try:
+        before = [float(x) for x in open(prefix + ".cards-before").read().split()]
+        after = [float(x) for x in open(prefix + ".cards-after").read().split()]
+    except OSError:
+        return None
+    stored, built = after[0] - before[0], after[1] - before[1]
+    return stored / (stored + built) if stored + built > 0 else None
 
 
 def parse_pgbench(path):
@@ -170,6 +182,13 @@ for c in CONNECTIONS:
         p(f"| {LABELS[s]} | {c} | {med(s, c, 'rps'):,.0f} | {fmt_ms(med(s, c, 'p50'))} | {fmt_ms(med(s, c, 'p99'))} "
           f"| {total_errors(s, c)} | {'–' if rss is None else f'{rss:.1f} MB'} |")
 p()
+shares = [(s, c, [x["stored_share"] for x in runs[(s, c)]]) for s in ("card", "card-first") for c in CONNECTIONS
+          if (s, c) in runs]
+if shares:
+    p("Card reads answered by the stored card, per round (guestd's `guestd_card_reads_total` before and "
+      "after each run): " + "; ".join(f"{s} at {c}: " + ", ".join("–" if v is None else f"{v:.0%}" for v in vs)
+                                       for s, c, vs in shares) + ".")
+    p()
 p("Errors: non-2xx answers and socket errors (wrk), failed transactions (pgbench). Server RSS: the "
   "highest VmRSS sampled every 0.2 s during the runs (guestd, or the peer's process); pgbench has no "
   "server of its own.")
