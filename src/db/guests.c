@@ -175,14 +175,16 @@ static enum gd_err card_row(struct gd_conn *c, enum gd_stmt stmt, const char *id
 enum gd_err gd_db_guest_card_text(struct gd_conn *c, const char *id, bool basic, char **ret_text, long *ret_version,
                                   struct gd_error *reterr)
 {
-        enum gd_err e = card_row(c, basic ? GD_STMT_GUEST_BASIC : GD_STMT_GUEST_CARD_STORED, id, ret_text,
-                                 ret_version, reterr);
-        if (e == GD_OK && !basic && *ret_text)
-                gd_db_count_card_read(true);
-        if (e == GD_OK && !basic && !*ret_text) {
-                e = card_row(c, GD_STMT_GUEST_CARD_KEEP, id, ret_text, ret_version, reterr);
+        enum gd_err e;
+        if (basic) {
+                e = card_row(c, GD_STMT_GUEST_BASIC, id, ret_text, ret_version, reterr);
+        } else {
+                e = card_row(c, GD_STMT_GUEST_CARD_STORED, id, ret_text, ret_version, reterr);
+                bool stored = e == GD_OK && *ret_text;
+                if (e == GD_OK && !stored)
+                        e = card_row(c, GD_STMT_GUEST_CARD_KEEP, id, ret_text, ret_version, reterr);
                 if (e == GD_OK && *ret_text)
-                        gd_db_count_card_read(false);
+                        gd_db_count_card_read(stored);
         }
         if (e == GD_OK && !*ret_text)
                 /* a merged guest's id answers 404 with the guest it went into */
