@@ -71,7 +71,8 @@ static enum gd_err parse_vip_filter(struct gd_req *req, struct gd_vip_filter *f,
                 /* a refusal lists every broken filter, an unknown tier too (a valid request's tier
                  * is checked only when its page comes back empty: see gd_h_vip_list) */
                 bool known = true;
-                if (f->min_tier && tier_name_shape(f->min_tier) && (e = gd_db_loyalty_tier_exists(req->db, f->min_tier, &known, reterr)))
+                if (f->min_tier && tier_name_shape(f->min_tier) &&
+                    (e = gd_db_loyalty_tier_exists(req->db, f->min_tier, &known, reterr)) != GD_OK)
                         return e;
                 if (!known)
                         add_unknown_tier(reterr);
