@@ -129,6 +129,21 @@ def test_every_write_retires_the_stored_card(api, db, make_guest, write):
     assert d.card(api, g["id"]) == c
 
 
+def test_merge_retires_both_cards(api, db, make_guest):
+    survivor, source = make_guest(), make_guest()
+    s = d.stay(api, source["id"], "2025-03-01", nights=2)
+    stored_read(api, db, survivor["id"])
+    stored_read(api, db, source["id"])
+    r = api("POST", f"/v1/guests/{survivor['id']}/merge", key="frontdesk", body={"source_id": source["id"]})
+    assert r.status == 200, r
+    # the source's stay moved to the survivor: its card shows it, the source is gone
+    c = d.card(api, survivor["id"])
+    assert c["notes"] != MARK and [x["id"] for x in c["recent_stays"]] == [s["id"]], c
+    r = api("GET", f"/v1/guests/{source['id']}", key="frontdesk")
+    h.assert_problem(r, 404)
+    assert r.json().get("merged_into") == survivor["id"], r
+
+
 def test_configuration_change_retires_every_card(api, db, make_guest):
     g = make_guest()
     tier = stored_read(api, db, g["id"])["loyalty"]["tier"]
