@@ -371,15 +371,18 @@ struct gd_import_counts {
         unsigned long long lines, created, updated, rejected, batches, bytes;
 };
 /*
- * An import writing over c (which must be idle: every batch is a transaction of its own, attributed
- * to `actor` for the audit trail). `today` is the UTC day of the birth-date rule. batch_size lines
- * at most go into one batch.
+ * An import writing over the n_conns connections in conns (idle ones: every batch is a transaction
+ * of its own, attributed to `actor` for the audit trail). With more than one, batches are written
+ * side by side, one per connection, by threads of the importer; results still come in the file's
+ * order, on the caller's thread, and each guest ends up as the file's lines, in order, make it.
+ * `today` is the UTC day of the birth-date rule. batch_size lines at most go into one batch.
  */
-enum gd_err gd_importer_new(struct gd_conn *c, const char *actor, const char *request_id, size_t batch_size,
-                            const struct gd_date *today, gd_import_sink sink, void *sink_ctx,
+enum gd_err gd_importer_new(struct gd_conn *const *conns, size_t n_conns, const char *actor, const char *request_id,
+                            size_t batch_size, const struct gd_date *today, gd_import_sink sink, void *sink_ctx,
                             struct gd_importer **ret, struct gd_error *reterr);
 /* Takes the next bytes of the stream; writes each batch as it fills. A failure of the database
- * (GD_ERR_UNAVAILABLE, ...) stops the import: the batches before it stay committed. */
+ * (GD_ERR_UNAVAILABLE, ...) stops the import: the batches before it stay committed, and so may
+ * those written alongside it. */
 enum gd_err gd_importer_feed(struct gd_importer *im, const char *data, size_t len, struct gd_error *reterr);
 /* The last line and the last batch. */
 enum gd_err gd_importer_finish(struct gd_importer *im, struct gd_error *reterr);

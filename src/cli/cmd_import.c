@@ -14,7 +14,7 @@
 #include "guestd/problem.h"
 
 static const char usage[] =
-        "Usage: guestd import FILE [--rejects FILE] [--batch-size N] [--database-url URL]\n"
+        "Usage: guestd import FILE [--rejects FILE] [--batch-size N] [--jobs N] [--database-url URL]\n"
         "\n"
         "Imports guests from FILE (NDJSON: one guest per line, optionally with its stays,\n"
         "consumptions, preferences, special_dates and complaints; \"-\" reads standard input),\n"
@@ -23,6 +23,10 @@ static const char usage[] =
         "names; section items already stored are not added again, so running the same file\n"
         "twice is safe), N lines (default 1000) per transaction. It writes to the database\n"
         "directly: no server needs to run.\n"
+        "\n"
+        "--jobs N writes N batches at once, over N connections (default 2): PostgreSQL writes\n"
+        "a batch on one core. The file's order still holds: a guest ends up as its lines, in\n"
+        "order, make it (a batch that names a stored guest waits for the batch before it).\n"
         "\n"
         "On a terminal, a progress bar on stderr shows the bytes read, lines per second and the\n"
         "time left (for a regular file). The summary is printed on stdout as one JSON object:\n"
@@ -33,17 +37,21 @@ static const char usage[] =
         "Options:\n"
         "  --rejects FILE       write the rejected lines' results here (created or truncated)\n"
         "  --batch-size N       lines per transaction, 1 to 10000\n"
+        "  --jobs N             batches written at once, 1 to 16 (default 2)\n"
         "  --database-url URL   libpq conninfo or URI [GUESTD_DATABASE_URL, default: PG* variables]\n"
         "\n"
         "Examples:\n"
         "  guestd import guests.ndjson --rejects rejected.ndjson\n"
         "  zcat pms-export.ndjson.gz | guestd import - --database-url 'postgresql:///guestd'\n"
+        "  guestd import first-load.ndjson --jobs 4 --batch-size 2000\n"
         "\n"
         "Exit codes: 0 every line imported, 1 the database is unreachable or failed (the batches\n"
-        "before it stay written: run the same file again), 2 bad usage or an unreadable FILE,\n"
-        "4 done, but some lines were rejected.\n";
+        "before it, and perhaps some written alongside, stay written: run the same file again),\n"
+        "2 bad usage or an unreadable FILE, 4 done, but some lines were rejected.\n";
 
 #define CHUNK (256 * 1024)
+#define DEFAULT_JOBS 2
+#define MAX_JOBS 16
 
 struct progress {
         bool tty;
@@ -111,11 +119,11 @@ static void draw(struct progress *p, bool last)
         fflush(stderr);
 }
 
-static bool parse_batch(const char *text, long *ret)
+static bool parse_count(const char *text, long max, long *ret)
 {
         char *end;
         long v = strtol(text, &end, 10);
-        if (*text == '\0' || *end != '\0' || v < 1 || v > 10000)
+        if (*text == '\0' || *end != '\0' || v < 1 || v > max)
                 return false;
         *ret = v;
         return true;
@@ -124,12 +132,13 @@ static bool parse_batch(const char *text, long *ret)
 int gd_cmd_import(int argc, char **argv)
 {
         struct gd_cli_overrides o = {0};
-        const char *rejects_path = NULL, *batch_text = NULL;
+        const char *rejects_path = NULL, *batch_text = NULL, *jobs_text = NULL;
         const char *pos[1] = {NULL};
         const struct gd_option opts[] = {
                 {"database-url", &o.database_url, NULL},
                 {"rejects", &rejects_path, NULL},
                 {"batch-size", &batch_text, NULL},
+                {"jobs", &jobs_text, NULL},
                 {NULL, NULL, NULL}};
         int n_pos = 0;
         int exit_code;
@@ -140,8 +149,13 @@ int gd_cmd_import(int argc, char **argv)
                 return GD_EXIT_USAGE;
         }
         long batch = GD_IMPORT_DEFAULT_BATCH;
-        if (batch_text && !parse_batch(batch_text, &batch)) {
+        if (batch_text && !parse_count(batch_text, 10000, &batch)) {
                 fprintf(stderr, "guestd: --batch-size must be a whole number from 1 to 10000\n");
+                return GD_EXIT_USAGE;
+        }
+        long jobs = DEFAULT_JOBS;
+        if (jobs_text && !parse_count(jobs_text, MAX_JOBS, &jobs)) {
+                fprintf(stderr, "guestd: --jobs must be a whole number from 1 to %d\n", MAX_JOBS);
                 return GD_EXIT_USAGE;
         }
         struct gd_config cfg;
@@ -150,7 +164,7 @@ int gd_cmd_import(int argc, char **argv)
 
         int rc = GD_EXIT_FAILURE;
         struct progress p = {.tty = isatty(STDERR_FILENO) == 1, .total = -1, .rejects = stderr};
-        struct gd_conn *c = NULL;
+        struct gd_conn *conns[MAX_JOBS] = {NULL};
         char *buf = NULL;
         bool from_stdin = strcmp(pos[0], "-") == 0;
         FILE *in = from_stdin ? stdin : fopen(pos[0], "rb");
@@ -175,10 +189,12 @@ int gd_cmd_import(int argc, char **argv)
         char request_id[32];
         snprintf(request_id, sizeof(request_id), "import-%ld", (long) getpid());
         buf = malloc(CHUNK);
-        enum gd_err e = buf ? gd_conn_open(&dbc, true, &c, &err) : gd_error_set(&err, GD_ERR_NOMEM, NULL);
+        enum gd_err e = buf ? GD_OK : gd_error_set(&err, GD_ERR_NOMEM, NULL);
+        for (long i = 0; i < jobs && e == GD_OK; i++)
+                e = gd_conn_open(&dbc, true, &conns[i], &err);
         if (e == GD_OK)
-                e = gd_importer_new(c, "guestd import", request_id, (size_t) batch, &today, on_result, &p, &p.im,
-                                    &err);
+                e = gd_importer_new(conns, (size_t) jobs, "guestd import", request_id, (size_t) batch, &today, on_result,
+                                    &p, &p.im, &err);
         p.started = now_s();
         while (e == GD_OK) {
                 size_t got = fread(buf, 1, CHUNK, in);
@@ -224,7 +240,8 @@ int gd_cmd_import(int argc, char **argv)
         rc = n.rejected ? GD_EXIT_REJECTED : GD_EXIT_OK;
 out:
         gd_importer_free(p.im);
-        gd_conn_free(c);
+        for (long i = 0; i < MAX_JOBS; i++)
+                gd_conn_free(conns[i]);
         free(buf);
         if (p.rejects && p.rejects != stderr)
                 fclose(p.rejects);

@@ -100,6 +100,9 @@ enum gd_stmt {
         GD_STMT_JOB_FACTS,
         /* bulk import (db/import.c) */
         GD_STMT_IMPORT_BATCH,
+        GD_STMT_IMPORT_TAKE_TURN,
+        GD_STMT_IMPORT_WAIT_TURN,
+        GD_STMT_IMPORT_END_TURN,
         _GD_STMT_MAX,
 };
 
@@ -169,6 +172,9 @@ void gd_db_limit_plus_one(int limit, char out[16]);
 
 /* Name of the constraint a 23xxx error was about ("" if none). */
 const char *gd_db_last_constraint(struct gd_conn *c);
+/* Which session of c is open (a count of connects), 0 when none is: what a session held, such
+ * as advisory locks, ends with it. */
+unsigned long gd_conn_session(const struct gd_conn *c);
 
 /* The server process of the session (0 when not connected): a session lock such as the purge's is
  * held only as long as this stays the same, since a reconnect starts a new session. */

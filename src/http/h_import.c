@@ -68,7 +68,7 @@ static enum gd_err start(struct gd_req *req, struct import_stream **ret, struct 
         enum gd_err e = req->db ? GD_OK : gd_pool_acquire(req->app->pool, &req->db, reterr);
         struct gd_date today = gd_date_from_unix(req->now);
         if (e == GD_OK)
-                e = gd_importer_new(req->db, req->who.key_name, req->request_id, GD_IMPORT_HTTP_BATCH, &today,
+                e = gd_importer_new(&req->db, 1, req->who.key_name, req->request_id, GD_IMPORT_HTTP_BATCH, &today,
                                     spool_result, st, &st->im, reterr);
         if (e == GD_OK)
                 *ret = st;

@@ -347,3 +347,62 @@ def test_cli_progress_bar_on_a_terminal(guestd_bin, db_url, tmp_path):
     text = err.decode(errors="replace")
     assert "\r" in text and "100%" in text and "lines/s" in text, text
     assert "50 created, 0 updated, 0 rejected" in text, text
+
+
+def test_cli_side_by_side_keeps_the_file_order_of_each_guest(guestd_bin, db_url, db, make_guest, tmp_path):
+    """--jobs: consecutive lines reach one stored guest through four different references, so the
+    importer never holds them back (no shared reference) and four one-line batches are in flight at
+    once; the database's turns must still apply them in the file's order."""
+    refs = [ref(s) for s in ("pms", "crs", "web", "loyalty")]
+    g = make_guest(external_refs=refs)
+    names = [f"Order{i:03d}" for i in range(80)]
+    f = tmp_path / "order.ndjson"
+    f.write_text(body_of([{"family_name": n, "external_refs": [refs[i % 4]]} for i, n in enumerate(names)]))
+    r = run_cli(guestd_bin, db_url, str(f), "--jobs", "4", "--batch-size", "1")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    assert summary["updated"] == 80 and summary["batches"] == 80, summary
+    written = db.rows(f"SELECT c ->> 'after' FROM audit_event a, jsonb_array_elements(a.changes) c"
+                      f" WHERE a.guest_id = '{g['id']}' AND a.action = 'updated' AND c ->> 'field' = 'family_name'"
+                      f" ORDER BY a.id")
+    assert [w[0] for w in written] == names
+    assert db.scalar(f"SELECT family_name FROM guest WHERE id = '{g['id']}'") == names[-1]
+
+
+def test_cli_side_by_side_reports_every_line_once(guestd_bin, db_url, db, make_guest, api, tmp_path):
+    """--jobs with small batches: a batch the database refuses is written line by line on its
+    writer, the checks' rejections come at once, and every line gets exactly one result."""
+    other = make_guest()
+    stay = api("POST", f"/v1/guests/{other['id']}/stays", key="frontdesk",
+               body={"check_in": "2025-03-01", "check_out": "2025-03-02"}).json()
+    tag = h.tok(8)
+    lines = []
+    for i in range(40):
+        line = {"family_name": f"Side{tag}{i}", "external_refs": [ref("side")]}
+        if i == 17:  # a charge on another guest's stay: the database refuses its batch
+            line["consumptions"] = [{"occurred_at": "2025-03-01T10:00:00Z", "category": "bar", "amount": 1,
+                                     "currency": "EUR", "stay_id": stay["id"]}]
+        lines.append(line)
+    lines[25] = {"family_name": "", "external_refs": [ref("side")]}  # refused by the checks
+    f = tmp_path / "side.ndjson"
+    f.write_text(body_of(lines))
+    rej = tmp_path / "rejects.ndjson"
+    r = run_cli(guestd_bin, db_url, str(f), "--jobs", "3", "--batch-size", "3", "--rejects", str(rej))
+    assert r.returncode == 4, r.stderr
+    summary = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    assert (summary["created"], summary["rejected"], summary["lines"]) == (38, 2, 40), summary
+    bad = {x["line"]: x["problem"]["status"] for x in map(json.loads, rej.read_text().splitlines())}
+    assert bad == {18: 422, 26: 422}
+    stored = db.scalar(f"SELECT count(*) FROM guest WHERE family_name LIKE 'Side{tag}%'")
+    assert stored == "38"
+
+
+@pytest.mark.parametrize("jobs", ["0", "17", "two"])
+def test_cli_import_jobs_must_be_a_small_count(guestd_bin, db_url, db, tmp_path, jobs):
+    f = tmp_path / "jobs.ndjson"
+    name = "Jobs" + h.tok(8)
+    f.write_text(body_of([{"family_name": name, "external_refs": [ref()]}]))
+    r = run_cli(guestd_bin, db_url, str(f), "--jobs", jobs)
+    assert r.returncode == 2
+    assert r.stderr.decode().strip().splitlines() == ["guestd: --jobs must be a whole number from 1 to 16"]
+    assert db.scalar(f"SELECT count(*) FROM guest WHERE family_name = '{name}'") == "0"
