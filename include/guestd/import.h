@@ -15,6 +15,9 @@
 #define GD_IMPORT_MAX_ITEMS 1000          /* section items per line, per section */
 #define GD_IMPORT_DEFAULT_BATCH 1000      /* lines per transaction (guestd import) */
 #define GD_IMPORT_MAX_BATCH_BYTES (8 * 1024 * 1024) /* a batch of long lines is written early */
+/* lines written before the planner statistics of the import's tables are refreshed (sql/0014),
+ * and again each time the count doubles, and at the end */
+#define GD_IMPORT_ANALYZE_LINES 10000
 /* POST /v1/guests/import: a batch must end well within the server's statement timeout (4 s by
  * default) even on a loaded machine, where 1000 lines with their triggers took about 1 s */
 #define GD_IMPORT_HTTP_BATCH 500

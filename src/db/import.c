@@ -21,6 +21,9 @@
  *     batch naming any stored reference waits, in the database, for the turn of the batch before
  *     it to end. It waits before writing anything, so waits only ever point at earlier batches
  *     and cannot close a cycle. A batch of new guests only (a first load) never waits.
+ *
+ * A large import also refreshes the planner statistics of the tables it writes (sql/0014): a first
+ * load fills tables the planner last saw empty, and autovacuum catches up only after a lag.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -56,6 +59,7 @@ struct batch {
         uint64_t *refs;        /* hashes of the batch's external references; 0 = empty slot */
         size_t n_refs;
         unsigned long turn_session; /* the writer's session that holds the batch's turn */
+        bool analyze;               /* the writer refreshes the statistics after it */
         /* the outcome, set by the writer; the caller's thread reads it once done */
         bool done;
         enum gd_err e;
@@ -87,6 +91,7 @@ struct gd_importer {
         unsigned long long filling;  /* the batch taking lines */
         unsigned long long reported; /* the oldest batch not reported yet */
         long long turn_base;         /* the turn of batch seq is the advisory lock turn_base + seq */
+        unsigned long long analyzed; /* lines written when the statistics were last refreshed */
         pthread_mutex_t mu;
         pthread_cond_t work, done;
         bool quit, threads_made;
@@ -243,6 +248,25 @@ static enum gd_err write_lines_alone(struct gd_importer *im, struct gd_conn *c, 
         return GD_OK;
 }
 
+/* Best effort: statistics only steer plans, and a failing database shows in the next batch. */
+static void analyze(struct gd_conn *c)
+{
+        PGresult *r = NULL;
+        struct gd_error ignored;
+        gd_db_exec(c, GD_STMT_IMPORT_ANALYZE, NULL, &r, &ignored);
+        PQclear(r);
+}
+
+/* Whether the statistics are due: GD_IMPORT_ANALYZE_LINES written, and then each doubling. */
+static bool analyze_due(struct gd_importer *im, unsigned long long at_least)
+{
+        unsigned long long written = im->counts.created + im->counts.updated;
+        if (written < GD_IMPORT_ANALYZE_LINES || written < at_least)
+                return false;
+        im->analyzed = written;
+        return true;
+}
+
 static void write_batch(struct gd_importer *im, struct gd_conn *c, struct batch *b)
 {
         b->e = write_once(im, c, b, b->text.data, &b->rows, b->err);
@@ -260,6 +284,8 @@ static void write_batch(struct gd_importer *im, struct gd_conn *c, struct batch 
                 gd_db_exec(c, GD_STMT_IMPORT_END_TURN, params, &r, &ignored);
                 PQclear(r);
         }
+        if (b->analyze && b->e == GD_OK)
+                analyze(c);
 }
 
 static void *writer_main(void *arg)
@@ -377,6 +403,7 @@ static void batch_reset(struct gd_importer *im, struct batch *b)
                 memset(b->refs, 0, im->refs_cap * sizeof(*b->refs));
         b->n_refs = 0;
         b->done = false;
+        b->analyze = false;
         b->e = GD_OK;
         gd_error_clear(b->err);
 }
@@ -407,6 +434,7 @@ static void dispatch(struct gd_importer *im)
         struct batch *b = batch_of(im, im->filling);
         struct writer *w = &im->writers[b->seq % im->n_writers];
         im->counts.batches++;
+        b->analyze = analyze_due(im, 2 * im->analyzed);
         if (!side_by_side(im)) {
                 write_batch(im, w->c, b);
                 b->done = true;
@@ -618,6 +646,8 @@ enum gd_err gd_importer_finish(struct gd_importer *im, struct gd_error *reterr)
                         flush(im);
         }
         reap(im, im->filling); /* every batch written: what was, is reported */
+        if (!im->failed && analyze_due(im, im->analyzed + GD_IMPORT_ANALYZE_LINES))
+                analyze(im->writers[0].c);
         return stopped_by(im, reterr);
 }
 

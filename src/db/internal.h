@@ -103,6 +103,7 @@ enum gd_stmt {
         GD_STMT_IMPORT_TAKE_TURN,
         GD_STMT_IMPORT_WAIT_TURN,
         GD_STMT_IMPORT_END_TURN,
+        GD_STMT_IMPORT_ANALYZE,
         _GD_STMT_MAX,
 };
 

@@ -668,6 +668,7 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "SELECT pg_advisory_unlock($1::bigint) FROM pg_locks WHERE locktype = 'advisory'"
                 " AND pid = pg_backend_pid() AND objsubid = 1 AND granted"
                 " AND (classid::bigint << 32 | objid::bigint) = $1::bigint", 1},
+        [GD_STMT_IMPORT_ANALYZE] = {"import_analyze", "SELECT import_analyze()", 0},
         /* ... and a batch naming a stored reference, which may update a guest the batch before it
          * updates too, waits for that batch's turn to end before it writes anything. */
         [GD_STMT_IMPORT_WAIT_TURN] = {"import_wait_turn",
