@@ -116,10 +116,10 @@ static struct batch *batch_of(struct gd_importer *im, unsigned long long seq)
 static uint64_t ref_hash(const char *system, const char *id)
 {
         uint64_t h = 1469598103934665603ULL;
-        for (const unsigned char *p = (const unsigned char *)system; *p; p++)
+        for (const unsigned char *p = (const unsigned char *) system; *p; p++)
                 h = (h ^ *p) * 1099511628211ULL;
         h = (h ^ 0x1f) * 1099511628211ULL;
-        for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        for (const unsigned char *p = (const unsigned char *) id; *p; p++)
                 h = (h ^ *p) * 1099511628211ULL;
         return h ? h : 1;
 }
@@ -133,7 +133,7 @@ static uint64_t ref_hash_of(const json_t *r)
 static bool ref_slot(const struct batch *b, size_t cap, uint64_t h, size_t *ret)
 {
         size_t mask = cap - 1;
-        for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        for (size_t i = (size_t) h & mask;; i = (i + 1) & mask) {
                 if (b->refs[i] == h || b->refs[i] == 0) {
                         *ret = i;
                         return b->refs[i] == h;
@@ -146,7 +146,9 @@ static bool refs_shared(const struct gd_importer *im, const struct batch *b, con
 {
         size_t i, slot;
         json_t *r;
-        json_array_foreach(refs, i, r) if (ref_slot(b, im->refs_cap, ref_hash_of(r), &slot)) return true;
+        json_array_foreach (refs, i, r)
+                if (ref_slot(b, im->refs_cap, ref_hash_of(r), &slot))
+                        return true;
         return false;
 }
 
@@ -154,8 +156,7 @@ static void refs_add(struct gd_importer *im, struct batch *b, const json_t *refs
 {
         size_t i, slot;
         json_t *r;
-        json_array_foreach(refs, i, r)
-        {
+        json_array_foreach (refs, i, r) {
                 uint64_t h = ref_hash_of(r);
                 if (!ref_slot(b, im->refs_cap, h, &slot)) {
                         b->refs[slot] = h;
@@ -168,7 +169,7 @@ static void refs_add(struct gd_importer *im, struct batch *b, const json_t *refs
 
 static void turn_key(const struct gd_importer *im, unsigned long long seq, char *buf, size_t size)
 {
-        snprintf(buf, size, "%lld", im->turn_base + (long long)seq);
+        snprintf(buf, size, "%lld", im->turn_base + (long long) seq);
 }
 
 /* One transaction running import_batch over `json`; retried on serialization failures. */
@@ -209,7 +210,7 @@ static enum gd_err write_once(struct gd_importer *im, struct gd_conn *c, const s
                 gd_db_rollback(c);
                 if (e != GD_ERR_RETRY)
                         break;
-                usleep((useconds_t)(5000 * attempt));
+                usleep((useconds_t) (5000 * attempt));
         }
         return e;
 }
@@ -569,9 +570,9 @@ static long long turn_base(void)
 {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec * 2654435761u;
+        uint64_t x = ((uint64_t) getpid() << 32) ^ (uint64_t) ts.tv_nsec ^ (uint64_t) ts.tv_sec * 2654435761u;
         x ^= x >> 29;
-        return (long long)(x & 0x7fffffff) << 32;
+        return (long long) (x & 0x7fffffff) << 32;
 }
 
 enum gd_err gd_importer_new(struct gd_conn *const *conns, size_t n_conns, const char *actor,
