@@ -17,6 +17,7 @@
 struct import_stream {
         struct gd_req *req;
         struct gd_importer *im;
+        struct gd_conn *own; /* the second writer's session, outside the pool */
         FILE *spool;
 };
 
@@ -24,6 +25,7 @@ static void stream_free(void *p)
 {
         struct import_stream *st = p;
         gd_importer_free(st->im);
+        gd_conn_free(st->own);
         if (st->spool)
                 fclose(st->spool);
         free(st);
@@ -66,10 +68,17 @@ static enum gd_err start(struct gd_req *req, struct import_stream **ret, struct 
         }
         /* the route holds no pooled session of dispatch(): the upload calls need it first */
         enum gd_err e = req->db ? GD_OK : gd_pool_acquire(req->app->pool, &req->db, reterr);
+        /* A second writer gets a session of its own, as an export does: one taken from the pool
+         * would be missing to the other requests for the whole upload. Without it the import
+         * still runs, one batch at a time. */
+        struct gd_error no_second = {0};
+        struct gd_conn *conns[2] = {req->db, NULL};
+        if (e == GD_OK && gd_conn_open(&req->app->db, true, &st->own, &no_second) == GD_OK)
+                conns[1] = st->own;
         struct gd_date today = gd_date_from_unix(req->now);
         if (e == GD_OK)
-                e = gd_importer_new(&req->db, 1, req->who.key_name, req->request_id, GD_IMPORT_HTTP_BATCH, &today,
-                                    spool_result, st, &st->im, reterr);
+                e = gd_importer_new(conns, st->own ? 2 : 1, req->who.key_name, req->request_id, GD_IMPORT_HTTP_BATCH,
+                                    &today, spool_result, st, &st->im, reterr);
         if (e == GD_OK)
                 *ret = st;
         return e;

@@ -75,7 +75,7 @@ static void write_db_counters(struct gd_prom *w)
                  "(class 23), data (class 22), other. Retried transactions count each failed attempt.",
                  "kind", kinds, c.errors, _GD_DB_ERROR_KIND_MAX);
         counter(w, "guestd_db_connections_opened_total",
-                "Database sessions this process established (pool, exports, purge runs), reconnects included.",
+                "Database sessions this process established (pool, exports, imports, purge runs), reconnects included.",
                 c.connections_opened);
         counter(w, "guestd_db_reconnects_total", "Sessions established to replace a lost or closed one.", c.reconnects);
         counter(w, "guestd_db_connect_failures_total", "Attempts to establish a database session that failed.",

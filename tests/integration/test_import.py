@@ -430,3 +430,27 @@ def test_cli_large_import_refreshes_planner_statistics(guestd_bin, db_url, db, t
             break
         time.sleep(0.2)
     assert all(int(after[t]) > int(before[t]) for t in before), (before, after)
+
+
+def _sessions_opened(api):
+    r = api("GET", "/metrics")
+    assert r.status == 200, r
+    for line in r.body.decode().splitlines():
+        if line.startswith("guestd_db_connections_opened_total "):
+            return float(line.split()[1])
+    raise AssertionError("no guestd_db_connections_opened_total")
+
+
+def test_http_import_writes_beside_the_pool(api, db):
+    """The route's second writer has a session of its own (opened for the upload, counted in the
+    metrics), and its batches arrive as with one writer: every line once, in line order."""
+    tag = h.tok(8)
+    lines = [{"family_name": f"Beside{tag}{i}", "external_refs": [ref("beside")]} for i in range(1200)]
+    # pool slots connect on first use (a stack): this read leaves the one the import pops connected
+    assert api("GET", "/v1/guests?limit=1", key="frontdesk").status == 200
+    before = _sessions_opened(api)
+    res, summary = results(post_import(api, lines))
+    assert _sessions_opened(api) == before + 1
+    assert summary["created"] == 1200 and summary["batches"] == 3, summary
+    assert sorted(res) == list(range(1, 1201))
+    assert db.scalar(f"SELECT count(*) FROM guest WHERE family_name LIKE 'Beside{tag}%'") == "1200"
