@@ -28,7 +28,6 @@ struct gd_conn {
          * of the transaction's statements on their own) until the transaction is rolled back */
         bool tx_lost;
         bool had_session; /* connected before: the next connect is a reconnect */
-        unsigned long sessions; /* sessions begun: what a session held (advisory locks) ends with it */
 };
 
 static long long now_ms(void)
@@ -280,7 +279,6 @@ static enum gd_err connect_now(struct gd_conn *c, struct gd_error *reterr)
         if (!ok)
                 return unavailable(c, reterr, "connecting failed");
         c->had_session = true;
-        c->sessions++;
         if (PQsetnonblocking(c->pg, 1) != 0)
                 return unavailable(c, reterr, "non-blocking mode failed");
         return setup_session(c, reterr);
@@ -351,11 +349,6 @@ void gd_conn_free(struct gd_conn *c)
         if (c->pg)
                 PQfinish(c->pg);
         free(c);
-}
-
-unsigned long gd_conn_session(const struct gd_conn *c)
-{
-        return c->pg ? c->sessions : 0;
 }
 
 const char *gd_db_last_constraint(struct gd_conn *c)

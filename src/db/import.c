@@ -58,7 +58,7 @@ struct batch {
         struct gd_strbuf text; /* "[item,item,..." */
         uint64_t *refs;        /* hashes of the batch's external references; 0 = empty slot */
         size_t n_refs;
-        unsigned long turn_session; /* the writer's session that holds the batch's turn */
+        int turn_pid; /* the server process of the writer's session that holds the batch's turn */
         bool analyze;               /* the writer refreshes the statistics after it */
         /* the outcome, set by the writer; the caller's thread reads it once done */
         bool done;
@@ -185,7 +185,7 @@ static enum gd_err write_once(struct gd_importer *im, struct gd_conn *c, const s
                 e = gd_db_begin(c, reterr);
                 if (e != GD_OK)
                         return e;
-                if (side_by_side(im) && gd_conn_session(c) != b->turn_session) {
+                if (side_by_side(im) && gd_conn_backend_pid(c) != b->turn_pid) {
                         /* reconnected: the turn went with the old session, the next batch may be past it */
                         gd_db_rollback(c);
                         gd_error_set_cause(reterr, "the session holding the batch's turn ended");
@@ -275,7 +275,7 @@ static void write_batch(struct gd_importer *im, struct gd_conn *c, struct batch 
                 gd_error_clear(b->err);
                 b->e = write_lines_alone(im, c, b, b->err);
         }
-        if (side_by_side(im) && gd_conn_session(c) == b->turn_session) {
+        if (side_by_side(im) && gd_conn_backend_pid(c) == b->turn_pid) {
                 /* (a session that ended took its locks with it) */
                 char key[24];
                 turn_key(im, b->seq, key, sizeof(key));
@@ -454,7 +454,7 @@ static void dispatch(struct gd_importer *im)
         const char *params[] = {key};
         PGresult *r = NULL;
         b->e = gd_db_exec(w->c, GD_STMT_IMPORT_TAKE_TURN, params, &r, b->err);
-        b->turn_session = gd_conn_session(w->c);
+        b->turn_pid = gd_conn_backend_pid(w->c);
         PQclear(r);
         pthread_mutex_lock(&im->mu);
         if (b->e == GD_OK)

@@ -173,12 +173,9 @@ void gd_db_limit_plus_one(int limit, char out[16]);
 
 /* Name of the constraint a 23xxx error was about ("" if none). */
 const char *gd_db_last_constraint(struct gd_conn *c);
-/* Which session of c is open (a count of connects), 0 when none is: what a session held, such
- * as advisory locks, ends with it. */
-unsigned long gd_conn_session(const struct gd_conn *c);
-
-/* The server process of the session (0 when not connected): a session lock such as the purge's is
- * held only as long as this stays the same, since a reconnect starts a new session. */
+/* The server process of the session (0 when not connected): a session lock such as the purge's or
+ * an import batch's turn is held only as long as this stays the same, since a reconnect starts a
+ * new session. */
 int gd_conn_backend_pid(struct gd_conn *c);
 
 #endif

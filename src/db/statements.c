@@ -669,11 +669,7 @@ const struct gd_stmt_def gd_stmts[_GD_STMT_MAX] = {
                 "SELECT pg_advisory_xact_lock_shared($2::bigint) WHERE EXISTS (SELECT 1"
                 " FROM jsonb_array_elements($1::jsonb) l, jsonb_array_elements(l->'guest'->'external_refs') r"
                 " JOIN guest_external_ref x ON x.system = r->>'system' AND x.external_id = r->>'id')", 2},
-        /* The turn ends, unless a reconnect lost it: unlocking a lock not held would warn on stderr. */
-        [GD_STMT_IMPORT_END_TURN] = {"import_end_turn",
-                "SELECT pg_advisory_unlock($1::bigint) FROM pg_locks WHERE locktype = 'advisory'"
-                " AND pid = pg_backend_pid() AND objsubid = 1 AND granted"
-                " AND (classid::bigint << 32 | objid::bigint) = $1::bigint", 1},
+        [GD_STMT_IMPORT_END_TURN] = {"import_end_turn", "SELECT pg_advisory_unlock($1::bigint)", 1},
         /* planner statistics after a large import (sql/0014) */
         [GD_STMT_IMPORT_ANALYZE] = {"import_analyze", "SELECT import_analyze()", 0},
 };
