@@ -3,11 +3,12 @@
 -- milliseconds, the version nibble 7, then random bits, instead of fully random (version 4) ids.
 --
 -- Why: a q search, a hot path, takes its name-prefix hits from an ordered scan of the primary
--- key, and a table's rows lie in the order they were inserted. With random ids each row such a scan passes sits on a page of its own; with
--- time-ordered ids neighbours in id order are neighbours on disk. Measured (q-search statement
--- under pgbench, 2 clients, 200,000 seeded guests whose ids are ordered): 663 searches/s; after
--- 30,000 more guests named alike, 486/s with random ids, 554/s with time-ordered ones. New ids
--- also land at the right edge of the primary key instead of a random leaf.
+-- key, and a table's rows lie in the order they were inserted. With random ids each row such a
+-- scan passes sits on a page of its own; with time-ordered ids neighbours in id order are
+-- neighbours on disk. Measured (q-search statement under pgbench, 2 clients, 200,000 seeded
+-- guests whose ids are ordered): 663 searches/s; after 30,000 more guests named alike, 486/s with
+-- random ids, 554/s with time-ordered ones. New ids also land at the right edge of the primary
+-- key instead of a random leaf.
 -- The id now tells when the guest was created, to the millisecond: no more than created_at,
 -- which every reader of the guest already sees. Existing ids do not change.
 
