@@ -181,6 +181,27 @@ def test_same_guest_twice_in_one_body(api, db):
     assert api("GET", f"/v1/guests/{res[1]['id']}", key="frontdesk").json()["family_name"] == "Second"
 
 
+def test_one_stored_guest_through_two_references_in_one_body(api, make_guest, db):
+    """sql/0015: two lines of one batch reaching a stored guest through different references are
+    both applied, in line order (they used to meet in one UPDATE, which kept just one)."""
+    a, b = ref("pms"), ref("crs")
+    g = make_guest(external_refs=[a, b])
+    other = ref()
+    res, summary = results(post_import(api, [{"family_name": "One", "external_refs": [a]},
+                                             {"family_name": "New", "external_refs": [other]},
+                                             {"family_name": "Two", "external_refs": [b], "vip_code": "GOLD1"}]))
+    assert [res[n]["status"] for n in (1, 2, 3)] == ["updated", "created", "updated"], res
+    assert res[1]["id"] == res[3]["id"] == g["id"]
+    card = api("GET", f"/v1/guests/{g['id']}", key="frontdesk").json()
+    assert (card["family_name"], card["vip_code"], card["version"]) == ("Two", "GOLD1", g["version"] + 2)
+    names = db.rows(f"SELECT c ->> 'after' FROM audit_event a, jsonb_array_elements(a.changes) c"
+                    f" WHERE a.guest_id = '{g['id']}' AND a.action = 'updated' AND c ->> 'field' = 'family_name'"
+                    f" ORDER BY a.id")
+    assert [n[0] for n in names] == ["One", "Two"]
+    assert db.scalar(f"SELECT count(*) FROM guest g JOIN guest_external_ref x ON x.guest_id = g.id"
+                     f" WHERE x.external_id = '{other['id']}'") == "1"
+
+
 def test_overlong_line_is_rejected_and_the_rest_goes_on(api):
     big = {"family_name": "Big", "external_refs": [ref()], "notes": "x" * (1024 * 1024)}
     res, summary = results(post_import(api, [{"family_name": "Before", "external_refs": [ref()]}, big,
