@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: MIT
--- Planner statistics after a bulk import (db/import.c calls this when an import has written
--- 10,000 lines, and again each time it has doubled them, and at its end).
+-- Planner statistics after a bulk import (db/import.c calls this once an import has created
+-- 50,000 guests, again each time it has doubled them, and at its end when it created 10,000
+-- since: include/guestd/import.h).
 --
 -- Why: a first load fills tables the planner last saw empty, and autovacuum analyzes them only
 -- after a lag. Until then every plan (the import's own lookups, and every read of the service)

@@ -91,7 +91,7 @@ struct gd_importer {
         unsigned long long filling;  /* the batch taking lines */
         unsigned long long reported; /* the oldest batch not reported yet */
         long long turn_base;         /* the turn of batch seq is the advisory lock turn_base + seq */
-        unsigned long long analyzed; /* lines written when the statistics were last refreshed */
+        unsigned long long analyzed; /* guests created when the statistics were last refreshed */
         pthread_mutex_t mu;
         pthread_cond_t work, done;
         bool quit, threads_made;
@@ -258,13 +258,14 @@ static void analyze(struct gd_conn *c)
         PQclear(r);
 }
 
-/* Whether the statistics are due: GD_IMPORT_ANALYZE_LINES written, and then each doubling. */
+/* Whether the statistics are due, once at_least guests were created. Only new guests grow the
+ * tables: an import of updates leaves the statistics as right as they were. */
 static bool analyze_due(struct gd_importer *im, unsigned long long at_least)
 {
-        unsigned long long written = im->counts.created + im->counts.updated;
-        if (written < GD_IMPORT_ANALYZE_LINES || written < at_least)
+        unsigned long long created = im->counts.created;
+        if (created < at_least || created == im->analyzed)
                 return false;
-        im->analyzed = written;
+        im->analyzed = created;
         return true;
 }
 
@@ -435,7 +436,7 @@ static void dispatch(struct gd_importer *im)
         struct batch *b = batch_of(im, im->filling);
         struct writer *w = &im->writers[b->seq % im->n_writers];
         im->counts.batches++;
-        b->analyze = analyze_due(im, 2 * im->analyzed);
+        b->analyze = analyze_due(im, im->analyzed ? 2 * im->analyzed : GD_IMPORT_ANALYZE_FIRST);
         if (!side_by_side(im)) {
                 write_batch(im, w->c, b);
                 b->done = true;
@@ -647,7 +648,7 @@ enum gd_err gd_importer_finish(struct gd_importer *im, struct gd_error *reterr)
                         flush(im);
         }
         reap(im, im->filling); /* every batch written: what was, is reported */
-        if (!im->failed && analyze_due(im, im->analyzed + GD_IMPORT_ANALYZE_LINES))
+        if (!im->failed && analyze_due(im, im->analyzed + GD_IMPORT_ANALYZE_END))
                 analyze(im->writers[0].c);
         return stopped_by(im, reterr);
 }
