@@ -3,6 +3,7 @@ write changes a part of the card. Every kind of write retires the stored card; a
 read is building the card keeps that read from storing it; the configuration and bulk statements retire every
 card at once."""
 
+import json
 import threading
 import time
 
@@ -228,3 +229,19 @@ def test_statement_over_many_guests_retires_every_card(api, db, make_guest):
     finally:
         db.rows(f"BEGIN; SET LOCAL guestd.actor = 'bulk-test'; DELETE FROM guest WHERE family_name = '{family}';"
                 " COMMIT")
+
+
+def test_bulk_import_retires_the_cards_it_writes_to(api, db, make_guest):
+    """POST /v1/guests/import writes set-based, over two writers: a guest it updates loses its
+    stored card, and the next read shows the import's values."""
+    ref = {"system": "pms", "id": "CARD-" + h.tok(8)}
+    g = make_guest(external_refs=[ref])
+    stored_read(api, db, g["id"])
+    line = {"family_name": g["family_name"], "given_name": "Imported", "external_refs": [ref],
+            "stays": [{"check_in": "2025-04-01", "check_out": "2025-04-03", "status": "completed"}]}
+    r = api("POST", "/v1/guests/import", key="frontdesk", body=json.dumps(line) + "\n",
+            headers={"Content-Type": "application/x-ndjson"})
+    assert r.status == 200 and '"updated"' in r.body.decode(), r
+    assert stored(db, g["id"])[1], "the import left the stored card in place"
+    c = d.card(api, g["id"])
+    assert c["notes"] != MARK and c["given_name"] == "Imported" and len(c["recent_stays"]) == 1, c
