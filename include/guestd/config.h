@@ -17,6 +17,8 @@ struct gd_config {
         unsigned max_connections;
         unsigned max_connections_per_ip;
         unsigned connection_timeout_s;
+        unsigned header_timeout_s; /* a request head must be whole this long after the connection opens
+                                    * or the previous response ends */
         unsigned drain_timeout_s; /* on SIGTERM/SIGINT: how long requests in flight may still run */
         int db_timeout_ms;        /* client-side deadline of one database round trip */
         int statement_timeout_ms; /* PostgreSQL's statement_timeout (lock_timeout is half) */

@@ -18,6 +18,9 @@ enum gd_err {
         GD_ERR_TOO_LARGE,        /* 413 */
         GD_ERR_MEDIA_TYPE,       /* 415 */
         GD_ERR_INVALID,          /* 422: well-formed body that breaks a rule */
+        GD_ERR_TIMEOUT,          /* 408: the request head did not arrive in time */
+        GD_ERR_HEADERS_TOO_LARGE, /* 431 */
+        GD_ERR_NOT_IMPLEMENTED,  /* 501: a transfer coding other than chunked */
         GD_ERR_RETRY,            /* serialization failure or deadlock: retried by the db layer */
         GD_ERR_UNAVAILABLE,      /* 503: database unreachable, frozen or pool exhausted */
         GD_ERR_NOMEM,            /* 500 */
@@ -41,6 +44,7 @@ struct gd_error {
         struct gd_field_error fields[GD_ERROR_MAX_FIELDS];
         char merged_into[40]; /* set when a 404 is for a guest merged into another one */
         char cause[200];      /* for the log only, never sent to clients (libpq messages, errno text) */
+        char sqlstate[6];     /* the SQLSTATE of a statement that failed ("" if none), for the log only */
 };
 
 /* Sets code and detail (printf-style, may be NULL) and returns code, so callers can

@@ -86,6 +86,7 @@ struct gd_req {
         size_t body_len, body_cap;
         bool body_too_large;
         bool answered; /* a response was queued early (before the body was read) */
+        bool close_connection; /* the head broke a framing rule: answer, then close the connection */
         enum gd_err stream_failed; /* a GD_BODY_STREAM feed failed: the final call answers req->err */
         void *stream;              /* the feed's state, released by stream_free at completion */
         void (*stream_free)(void *stream);
@@ -149,8 +150,6 @@ void gd_auth_cache_forget(struct gd_auth_cache *c, const char *key_id);
 enum gd_err gd_auth_check(struct gd_req *req, struct gd_error *reterr);
 
 /* ---- body.c ---- */
-/* Refuses ambiguous framing (two Content-Length, or with Transfer-Encoding): 400. */
-enum gd_err gd_body_check_framing(struct gd_req *req, struct gd_error *reterr);
 /* First-call checks of Content-Type and Content-Length for routes with a body: 415, 413. */
 enum gd_err gd_body_precheck(struct gd_req *req, struct gd_error *reterr);
 /* Appends upload data, dropping it past the cap (the final call then answers 413). */

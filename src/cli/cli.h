@@ -41,7 +41,7 @@ int gd_cli_db_failure(const char *what, enum gd_err e, const struct gd_error *er
 /* Fills cfg from GUESTD_* environment variables, then from the option texts that are non-NULL. */
 struct gd_cli_overrides {
         const char *listen, *database_url, *threads, *max_body_bytes, *log_level, *port_file, *connection_timeout;
-        const char *max_connections, *max_connections_per_ip, *statement_timeout, *drain_timeout;
+        const char *header_timeout, *max_connections, *max_connections_per_ip, *statement_timeout, *drain_timeout;
 };
 bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o);
 

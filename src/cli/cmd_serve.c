@@ -30,6 +30,9 @@ static const char usage[] =
         "                          [GUESTD_MAX_CONNECTIONS_PER_IP, default 512]; leave headroom over\n"
         "                          a client's concurrency: a reconnect can race the count\n"
         "  --connection-timeout S  close a connection idle for S seconds [GUESTD_CONNECTION_TIMEOUT, default 30]\n"
+        "  --header-timeout S      close a connection whose request head is not whole S seconds after it\n"
+        "                          opened or after the previous response (a kept-alive connection left\n"
+        "                          idle too) [GUESTD_HEADER_TIMEOUT, default 10]\n"
         "  --max-body-bytes N      largest request body, else 413 [GUESTD_MAX_BODY_BYTES, default 1048576]\n"
         "  --statement-timeout MS  PostgreSQL statement_timeout, else 503 + Retry-After; lock_timeout is\n"
         "                          half of it and each round trip has a deadline 1000 ms longer\n"
@@ -80,6 +83,7 @@ int gd_cmd_serve(int argc, char **argv)
                 {"threads", &o.threads, NULL},     {"max-body-bytes", &o.max_body_bytes, NULL},
                 {"log-level", &o.log_level, NULL}, {"port-file", &o.port_file, NULL},
                 {"connection-timeout", &o.connection_timeout, NULL},
+                {"header-timeout", &o.header_timeout, NULL},
                 {"max-connections", &o.max_connections, NULL},
                 {"max-connections-per-ip", &o.max_connections_per_ip, NULL},
                 {"statement-timeout", &o.statement_timeout, NULL},

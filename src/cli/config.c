@@ -13,6 +13,7 @@
 #define DEFAULT_MAX_CONNECTIONS 1024
 #define DEFAULT_MAX_CONNECTIONS_PER_IP 512 /* half: one client's load test leaves room for the others */
 #define DEFAULT_CONNECTION_TIMEOUT_S 30
+#define DEFAULT_HEADER_TIMEOUT_S 10
 #define DEFAULT_MAX_BODY_BYTES (1024 * 1024)
 #define DEFAULT_STATEMENT_TIMEOUT_MS 4000
 #define DEFAULT_DRAIN_TIMEOUT_S 10 /* well inside the 30 s a service manager usually waits before SIGKILL */
@@ -147,6 +148,7 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
                 .max_connections = DEFAULT_MAX_CONNECTIONS,
                 .max_connections_per_ip = DEFAULT_MAX_CONNECTIONS_PER_IP,
                 .connection_timeout_s = DEFAULT_CONNECTION_TIMEOUT_S,
+                .header_timeout_s = DEFAULT_HEADER_TIMEOUT_S,
                 .drain_timeout_s = DEFAULT_DRAIN_TIMEOUT_S,
                 .db_timeout_ms = DEFAULT_STATEMENT_TIMEOUT_MS + DB_DEADLINE_MARGIN_MS,
                 .statement_timeout_ms = DEFAULT_STATEMENT_TIMEOUT_MS,
@@ -172,11 +174,13 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
         cfg->database_url = pick(o->database_url, "GUESTD_DATABASE_URL");
         cfg->port_file = o->port_file;
         unsigned long threads = cfg->threads, body = cfg->max_body_bytes, idle = cfg->connection_timeout_s,
+                      head = cfg->header_timeout_s,
                       conns = cfg->max_connections, per_ip = cfg->max_connections_per_ip,
                       statement = (unsigned long) cfg->statement_timeout_ms, drain = cfg->drain_timeout_s;
         if (!uint_setting(o->threads, "GUESTD_THREADS", 1, 256, &threads) ||
             !uint_setting(o->max_body_bytes, "GUESTD_MAX_BODY_BYTES", 64, 64ul * 1024 * 1024, &body) ||
             !uint_setting(o->connection_timeout, "GUESTD_CONNECTION_TIMEOUT", 1, 3600, &idle) ||
+            !uint_setting(o->header_timeout, "GUESTD_HEADER_TIMEOUT", 1, 3600, &head) ||
             !uint_setting(o->max_connections, "GUESTD_MAX_CONNECTIONS", 1, 65536, &conns) ||
             !uint_setting(o->max_connections_per_ip, "GUESTD_MAX_CONNECTIONS_PER_IP", 1, 65536, &per_ip) ||
             !uint_setting(o->statement_timeout, "GUESTD_STATEMENT_TIMEOUT", 100, 600000, &statement) ||
@@ -190,6 +194,7 @@ bool gd_config_load(struct gd_config *cfg, const struct gd_cli_overrides *o)
         cfg->threads = (unsigned) threads;
         cfg->max_body_bytes = body;
         cfg->connection_timeout_s = (unsigned) idle;
+        cfg->header_timeout_s = (unsigned) head;
         cfg->max_connections = (unsigned) conns;
         cfg->max_connections_per_ip = (unsigned) per_ip;
         cfg->statement_timeout_ms = (int) statement;

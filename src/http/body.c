@@ -2,44 +2,10 @@
 /* Request bodies: framing and media-type checks, a capped upload buffer, strict JSON parsing. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "guestd/decimal.h"
 #include "guestd/http.h"
 #include "guestd/parse.h"
-
-struct framing {
-        unsigned content_length;
-        unsigned transfer_encoding;
-};
-
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-        (void) kind;
-        (void) value;
-        struct framing *f = cls;
-        if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
-                f->content_length++;
-        else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
-                f->transfer_encoding++;
-        return MHD_YES;
-}
-
-enum gd_err gd_body_check_framing(struct gd_req *req, struct gd_error *reterr)
-{
-        /* The packaged libmicrohttpd accepts ambiguous framing, which lets a proxy and this server
-         * disagree on where a request ends (request smuggling), so we refuse it ourselves. */
-        struct framing f = {0};
-        MHD_get_connection_values(req->connection, MHD_HEADER_KIND, count_framing, &f);
-        if (f.content_length > 1)
-                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The request has more than one Content-Length header.");
-        if (f.content_length && f.transfer_encoding)
-                return gd_error_set(reterr, GD_ERR_BAD_REQUEST,
-                                    "The request has both Content-Length and Transfer-Encoding headers.");
-        if (f.transfer_encoding > 1)
-                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The request has more than one Transfer-Encoding header.");
-        return GD_OK;
-}
 
 enum gd_err gd_body_precheck(struct gd_req *req, struct gd_error *reterr)
 {

@@ -20,6 +20,9 @@ static const struct gd_problem problems[_GD_ERR_MAX] = {
         [GD_ERR_TOO_LARGE] = {413, "/problems/payload-too-large", "Request body too large"},
         [GD_ERR_MEDIA_TYPE] = {415, "/problems/unsupported-media-type", "Unsupported media type"},
         [GD_ERR_INVALID] = {422, "/problems/invalid-field", "Request field is invalid"},
+        [GD_ERR_TIMEOUT] = {408, "/problems/request-timeout", "Request head not received in time"},
+        [GD_ERR_HEADERS_TOO_LARGE] = {431, "/problems/headers-too-large", "Request header fields too large"},
+        [GD_ERR_NOT_IMPLEMENTED] = {501, "/problems/not-implemented", "Transfer coding not implemented"},
         /* RETRY never leaves the db layer unless retries ran out: then the client should retry */
         [GD_ERR_RETRY] = {503, "/problems/unavailable", "Service temporarily unavailable"},
         [GD_ERR_UNAVAILABLE] = {503, "/problems/unavailable", "Service temporarily unavailable"},
@@ -183,6 +186,8 @@ enum MHD_Result gd_reply_send(struct gd_req *req, struct gd_reply *reply, enum g
 
         add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
         add_header(r, "X-Request-Id", req->request_id);
+        if (req->close_connection)
+                add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
         if (strncmp(req->path, "/v1/", 4) == 0)
                 add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
         if (e == GD_OK) {

@@ -65,6 +65,9 @@ static const struct {
         { GD_ERR_UNAVAILABLE, 503, "/problems/unavailable" },
         { GD_ERR_NOMEM, 500, "/problems/internal" },
         { GD_ERR_INTERNAL, 500, "/problems/internal" },
+        { GD_ERR_TIMEOUT, 408, "/problems/request-timeout" },
+        { GD_ERR_HEADERS_TOO_LARGE, 431, "/problems/headers-too-large" },
+        { GD_ERR_NOT_IMPLEMENTED, 501, "/problems/not-implemented" },
 };
 
 START_TEST(test_specific_status)
