@@ -51,8 +51,9 @@
 struct pending {
         int fd;
         struct sockaddr_in addr;
-        long long deadline_ms;
-        bool got_bytes; /* some of the head arrived: a timeout is answered 408, not just closed */
+        long long head_deadline_ms; /* the header timeout (or, once answered, the end of the lingering) */
+        long long idle_deadline_ms; /* the idle timeout, pushed back by each arrival of bytes */
+        size_t seen;    /* bytes of the head that have arrived: a header timeout after some is answered 408 */
         bool lingering; /* answered; draining until the client closes or LINGER_MS pass */
         struct pending *next;
 };
@@ -70,7 +71,7 @@ struct gd_gate {
         int listen_fd, epoll_fd, stop_fd;
         pthread_t thread;
         bool started, listening_armed;
-        long long header_timeout_ms;
+        long long header_timeout_ms, idle_timeout_ms;
         struct pending *pending;
         unsigned n_pending;
         pthread_mutex_t lock; /* the watch list: the library's threads add and remove, the gate sweeps */
@@ -97,6 +98,7 @@ enum gd_err gd_gate_new(struct gd_app *app, struct gd_gate **ret, unsigned *ret_
                 return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
         g->app = app;
         g->header_timeout_ms = (long long) app->cfg.header_timeout_s * 1000;
+        g->idle_timeout_ms = (long long) app->cfg.connection_timeout_s * 1000;
         g->epoll_fd = g->stop_fd = -1;
         pthread_mutex_init(&g->lock, NULL);
         int one = 1;
@@ -172,7 +174,7 @@ static void pending_answer(struct gd_gate *g, struct pending *p, size_t consumed
                          "error", gd_err_to_string(err->code), "detail", err->detail));
         shutdown(p->fd, SHUT_WR);
         p->lingering = true;
-        p->deadline_ms = now_ms() + LINGER_MS;
+        p->head_deadline_ms = p->idle_deadline_ms = now_ms() + LINGER_MS;
 }
 
 static void pending_handover(struct gd_gate *g, struct pending *p)
@@ -193,7 +195,7 @@ static void pending_handover(struct gd_gate *g, struct pending *p)
                 gd_log(g->app, GD_LOG_DEBUG, "connection refused by the library's limits", NULL);
 }
 
-static void pending_readable(struct gd_gate *g, struct pending *p)
+static void pending_readable(struct gd_gate *g, struct pending *p, uint32_t events)
 {
         if (p->lingering) {
                 char sink[4096];
@@ -211,7 +213,10 @@ static void pending_readable(struct gd_gate *g, struct pending *p)
         }
         if (n < 0)
                 return;
-        p->got_bytes = true;
+        if ((size_t) n > p->seen) {
+                p->seen = (size_t) n;
+                p->idle_deadline_ms = now_ms() + g->idle_timeout_ms;
+        }
         size_t head_len = 0;
         struct gd_error err = {0};
         enum gd_err e = gd_head_scan(g->head, (size_t) n, &head_len, &err);
@@ -222,6 +227,9 @@ static void pending_readable(struct gd_gate *g, struct pending *p)
                 pending_answer(g, p, (size_t) n, &err);
         else if (head_len > 0)
                 pending_handover(g, p);
+        else if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                pending_close(g, p); /* the client stopped sending: the peek never sees the end of a
+                                      * stream that still holds unread bytes */
 }
 
 /* Connections the gate holds or the library serves: together under the configured maximum. */
@@ -261,7 +269,8 @@ static void accept_all(struct gd_gate *g)
                 }
                 p->fd = fd;
                 p->addr = addr;
-                p->deadline_ms = now_ms() + g->header_timeout_ms;
+                p->head_deadline_ms = now_ms() + g->header_timeout_ms;
+                p->idle_deadline_ms = now_ms() + g->idle_timeout_ms;
                 p->next = g->pending;
                 g->pending = p;
                 g->n_pending++;
@@ -284,8 +293,9 @@ static void expire_pending(struct gd_gate *g, long long now)
         struct pending *p = g->pending;
         while (p) {
                 struct pending *next = p->next;
-                if (now >= p->deadline_ms) {
-                        if (p->lingering || !p->got_bytes) {
+                if (now >= p->head_deadline_ms || now >= p->idle_deadline_ms) {
+                        /* silence past the idle timeout is closed as the library would close it */
+                        if (p->lingering || p->seen == 0 || now < p->head_deadline_ms) {
                                 pending_close(g, p);
                         } else {
                                 struct gd_error err = {0};
@@ -325,9 +335,12 @@ static void *gate_main(void *cls)
         long long next_sweep = now_ms() + SWEEP_MS;
         for (;;) {
                 long long now = now_ms(), wake = next_sweep;
-                for (const struct pending *p = g->pending; p; p = p->next)
-                        if (p->deadline_ms < wake)
-                                wake = p->deadline_ms;
+                for (const struct pending *p = g->pending; p; p = p->next) {
+                        if (p->head_deadline_ms < wake)
+                                wake = p->head_deadline_ms;
+                        if (p->idle_deadline_ms < wake)
+                                wake = p->idle_deadline_ms;
+                }
                 int n = epoll_wait(g->epoll_fd, events, 64, wake > now ? (int) (wake - now) : 0);
                 for (int i = 0; i < n; i++) {
                         if (events[i].data.ptr == &g->stop_fd)
@@ -335,7 +348,7 @@ static void *gate_main(void *cls)
                         if (events[i].data.ptr == NULL)
                                 accept_all(g);
                         else
-                                pending_readable(g, events[i].data.ptr);
+                                pending_readable(g, events[i].data.ptr, events[i].events);
                 }
                 now = now_ms();
                 expire_pending(g, now);
