@@ -33,7 +33,9 @@ enum gd_err gd_guest_check_patch(const json_t *patch, struct gd_error *reterr);
  * marketing loses ethnicity, id_document, notes, the birth year (birth_date becomes absent and
  * "birthday": "MM-DD" is added), address beyond city and country; phone and email are kept
  * only when marketing_consent is true. On a profile card, marketing also loses "recent_stays"
- * and the preferences of sensitive categories (allergy, taboo, hygiene). Other roles see everything.
+ * and the preferences of sensitive categories (allergy, taboo, hygiene), and each special date
+ * of kind birthday loses its year as birth_date does ("date" becomes "birthday": "MM-DD");
+ * anniversaries and other dates are kept whole. Other roles see everything.
  */
 void gd_guest_mask(json_t *guest, enum gd_role role);
 

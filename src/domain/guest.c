@@ -109,6 +109,16 @@ bool gd_guest_birthday(const char *birth_date, char out[6])
         return true;
 }
 
+/* Replaces the date in `member` (YYYY-MM-DD) with "birthday": "MM-DD", or null when it is not a date. */
+static void mask_birth_year(json_t *obj, const char *member)
+{
+        const char *date = json_string_value(json_object_get(obj, member));
+        char md[6];
+        bool known = date && gd_guest_birthday(date, md);
+        json_object_set_new(obj, "birthday", known ? json_string(md) : json_null());
+        json_object_del(obj, member);
+}
+
 void gd_guest_mask(json_t *guest, enum gd_role role)
 {
         if (role != GD_ROLE_MARKETING || !json_is_object(guest))
@@ -117,11 +127,7 @@ void gd_guest_mask(json_t *guest, enum gd_role role)
         json_object_del(guest, "ethnicity");
         json_object_del(guest, "id_document");
         json_object_del(guest, "notes");
-
-        const char *birth = json_string_value(json_object_get(guest, "birth_date"));
-        char md[6];
-        json_object_set_new(guest, "birthday", birth && gd_guest_birthday(birth, md) ? json_string(md) : json_null());
-        json_object_del(guest, "birth_date");
+        mask_birth_year(guest, "birth_date");
 
         json_t *address = json_object_get(guest, "address");
         if (json_is_object(address)) {
@@ -138,6 +144,17 @@ void gd_guest_mask(json_t *guest, enum gd_role role)
         if (!gd_guest_contact_visible(role, json_is_true(json_object_get(guest, "marketing_consent")))) {
                 json_object_del(guest, "phone");
                 json_object_del(guest, "email");
+        }
+
+        /* A special date of kind birthday is a birth date too (often a child's or a partner's): it loses
+         * its year the same way. An anniversary keeps its year: it tells no one's age, and the number
+         * of years is what an anniversary greeting names. */
+        json_t *dates = json_object_get(guest, "special_dates"), *date;
+        size_t i;
+        json_array_foreach (dates, i, date) {
+                const char *kind = json_string_value(json_object_get(date, "kind"));
+                if (kind && strcmp(kind, "birthday") == 0)
+                        mask_birth_year(date, "date");
         }
 
         /* The profile card: no stay history, and no health or belief preferences. */

@@ -51,7 +51,7 @@ START_TEST(test_marketing_card)
 {
         json_t *card = parse(CARD);
         json_t *orig = json_deep_copy(card);
-        json_t *prefs;
+        json_t *prefs, *want;
         static const char *const kept[] = { "amenity", "dining", "habit", "room", "travel_purpose" };
         static const char *const gone[] = { "allergy", "hygiene", "taboo" };
         size_t i;
@@ -60,8 +60,10 @@ START_TEST(test_marketing_card)
 
         ck_assert_msg(json_object_get(card, "recent_stays") == NULL, "recent_stays visible to marketing");
         ck_assert_msg(json_equal(json_object_get(card, "stats"), json_object_get(orig, "stats")), "stats changed");
-        ck_assert_msg(json_equal(json_object_get(card, "special_dates"), json_object_get(orig, "special_dates")),
-                      "special_dates changed");
+        /* the birthday among the special dates loses its year, as birth_date does */
+        want = parse("[{\"id\": \"d1\", \"kind\": \"birthday\", \"label\": null, \"birthday\": \"07-04\"}]");
+        ck_assert_msg(json_equal(json_object_get(card, "special_dates"), want), "special_dates not masked");
+        json_decref(want);
 
         prefs = json_object_get(card, "preferences");
         ck_assert(json_is_array(prefs));
@@ -103,11 +105,33 @@ START_TEST(test_full_view_card)
 }
 END_TEST
 
+/* One member of a card before and after the marketing mask. */
+struct member_case {
+        const char *before; /* JSON of the member, NULL: absent */
+        const char *after;  /* JSON after masking, NULL: absent */
+};
+
+/* Masks card, which holds member `name` as c says, for marketing and checks what became of the member. */
+static void check_masked_member(json_t *card, const char *name, const struct member_case *c)
+{
+        json_t *got, *want;
+        char *s;
+
+        gd_guest_mask(card, GD_ROLE_MARKETING);
+        got = json_object_get(card, name);
+        if (!c->after) {
+                ck_assert_ptr_null(got);
+                return;
+        }
+        s = json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT);
+        want = parse(c->after);
+        ck_assert_msg(json_equal(got, want), "%s %s became %s", name, c->before ? c->before : "(absent)", s);
+        free(s);
+        json_decref(want);
+}
+
 /* Shapes the card may take: no preferences member, an empty list, only sensitive ones, odd items. */
-static const struct {
-        const char *preferences; /* JSON of the member, NULL: absent */
-        const char *expected;    /* JSON after masking, NULL: absent */
-} shape_cases[] = {
+static const struct member_case shape_cases[] = {
         { NULL, NULL },
         { "[]", "[]" },
         { "null", "null" },
@@ -124,23 +148,57 @@ START_TEST(test_card_shapes)
 {
         json_t *card = json_pack("{s:s, s:b, s:[{s:s}]}", "family_name", "Dupont", "marketing_consent", 0,
                                  "recent_stays", "id", "s1");
-        json_t *got, *want;
 
-        if (shape_cases[_i].preferences)
-                json_object_set_new(card, "preferences", parse(shape_cases[_i].preferences));
-        gd_guest_mask(card, GD_ROLE_MARKETING);
+        if (shape_cases[_i].before)
+                json_object_set_new(card, "preferences", parse(shape_cases[_i].before));
+        check_masked_member(card, "preferences", &shape_cases[_i]);
         ck_assert_ptr_null(json_object_get(card, "recent_stays"));
-        got = json_object_get(card, "preferences");
-        if (!shape_cases[_i].expected) {
-                ck_assert_ptr_null(got);
-        } else {
-                char *s = json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT);
+        json_decref(card);
+}
+END_TEST
 
-                want = parse(shape_cases[_i].expected);
-                ck_assert_msg(json_equal(got, want), "preferences %s became %s", shape_cases[_i].preferences, s);
-                free(s);
-                json_decref(want);
+#define SD(kind, date) "{\"id\": \"d\", \"kind\": " kind ", \"date\": " date ", \"label\": \"L\"}"
+#define SD_MASKED(kind, md) "{\"id\": \"d\", \"kind\": " kind ", \"label\": \"L\", \"birthday\": " md "}"
+
+#define DAY "\"1985-07-04\""
+#define NOT_BIRTHDAYS \
+        SD("\"Birthday\"", DAY) ", " SD("null", DAY) ", " SD("3", DAY) ", {\"date\": " DAY "}, " DAY
+
+/* Special dates on the marketing card: a birthday's year goes, whatever else the list holds. */
+static const struct member_case special_date_cases[] = {
+        { NULL, NULL },
+        { "[]", "[]" },
+        { "null", "null" },
+        { "[" SD("\"birthday\"", "\"2015-09-02\"") "]", "[" SD_MASKED("\"birthday\"", "\"09-02\"") "]" },
+        { "[" SD("\"birthday\"", "\"2000-02-29\"") "]", "[" SD_MASKED("\"birthday\"", "\"02-29\"") "]" },
+        /* anniversaries and other dates keep their year; order and the other items stay */
+        { "[" SD("\"anniversary\"", "\"2012-06-23\"") ", " SD("\"birthday\"", "\"1950-04-25\"") ", "
+          SD("\"other\"", "\"1990-03-05\"") "]",
+          "[" SD("\"anniversary\"", "\"2012-06-23\"") ", " SD_MASKED("\"birthday\"", "\"04-25\"") ", "
+          SD("\"other\"", "\"1990-03-05\"") "]" },
+        /* no date to show: the year cannot show either */
+        { "[" SD("\"birthday\"", "null") "]", "[" SD_MASKED("\"birthday\"", "null") "]" },
+        { "[" SD("\"birthday\"", "\"not a date\"") "]", "[" SD_MASKED("\"birthday\"", "null") "]" },
+        { "[{\"kind\": \"birthday\"}]", "[{\"kind\": \"birthday\", \"birthday\": null}]" },
+        /* not a birthday: other spellings, missing or non-string kinds, non-objects */
+        { "[" NOT_BIRTHDAYS "]", "[" NOT_BIRTHDAYS "]" },
+};
+
+START_TEST(test_card_special_dates)
+{
+        json_t *card = json_pack("{s:s, s:b}", "family_name", "Dupont", "marketing_consent", 1);
+        json_t *orig;
+
+        if (special_date_cases[_i].before)
+                json_object_set_new(card, "special_dates", parse(special_date_cases[_i].before));
+        orig = json_deep_copy(card);
+        for (size_t r = 0; r < (size_t)N(full_view_roles); r++) {
+                gd_guest_mask(card, full_view_roles[r]);
+                ck_assert_msg(json_equal(card, orig), "role %s changed the special dates",
+                              gd_role_to_string(full_view_roles[r]));
         }
+        check_masked_member(card, "special_dates", &special_date_cases[_i]);
+        json_decref(orig);
         json_decref(card);
 }
 END_TEST
@@ -170,6 +228,7 @@ static Suite *card_mask_suite(void)
         tcase_add_test(tc, test_marketing_card);
         tcase_add_loop_test(tc, test_full_view_card, 0, N(full_view_roles));
         tcase_add_loop_test(tc, test_card_shapes, 0, N(shape_cases));
+        tcase_add_loop_test(tc, test_card_special_dates, 0, N(special_date_cases));
         tcase_add_test(tc, test_basic_info_unchanged);
         suite_add_tcase(s, tc);
         return s;
