@@ -110,10 +110,11 @@ bool gd_if_match_allows(struct gd_req *req, long version, bool *ret_present)
         return gd_parse_if_match(h, version);
 }
 
-/* A GET whose If-None-Match names the current ETag: the client's copy is current (304). */
+/* A read of a GET route (a GET, or a HEAD: see router.c) whose If-None-Match names the current ETag:
+ * the client's copy is current (304). */
 static bool not_modified(struct gd_req *req, const struct gd_reply *reply)
 {
-        if (strcmp(req->method, "GET") != 0 || reply->status != 200 || !reply->etag[0])
+        if (strcmp(req->route->method, "GET") != 0 || reply->status != 200 || !reply->etag[0])
                 return false;
         const char *h = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
         return h && gd_parse_etag_listed(h, reply->etag, true);

@@ -110,6 +110,26 @@ static bool pattern_matches(const char *pattern, const char *path, char params[G
         return *pattern == '\0' && *path == '\0';
 }
 
+/*
+ * HEAD is GET without the body (RFC 9110 §9.3.2), so every GET route answers it: the same handler,
+ * roles and headers; libmicrohttpd leaves the body of a response to a HEAD unsent. The table lists
+ * GET alone, and the 405 Allow header names HEAD wherever it names GET.
+ */
+static bool method_matches(const char *route_method, const char *method)
+{
+        return strcmp(route_method, method) == 0 ||
+               (strcmp(route_method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+static void allow_add(char allow[64], const char *method)
+{
+        if (strlen(allow) + strlen(method) + 3 < 64) {
+                if (allow[0])
+                        strcat(allow, ", ");
+                strcat(allow, method);
+        }
+}
+
 enum gd_err gd_route_match(const char *method, const char *path, const struct gd_route **ret,
                            char params[GD_MAX_PATH_PARAMS][128], char allow[64], struct gd_error *reterr)
 {
@@ -119,16 +139,14 @@ enum gd_err gd_route_match(const char *method, const char *path, const struct gd
                 const struct gd_route *r = &gd_routes[i];
                 if (!pattern_matches(r->pattern, path, scratch))
                         continue;
-                if (strcmp(r->method, method) == 0) {
+                if (method_matches(r->method, method)) {
                         memcpy(params, scratch, sizeof(scratch));
                         *ret = r;
                         return GD_OK;
                 }
-                if (strlen(allow) + strlen(r->method) + 3 < 64) {
-                        if (allow[0])
-                                strcat(allow, ", ");
-                        strcat(allow, r->method);
-                }
+                allow_add(allow, r->method);
+                if (strcmp(r->method, "GET") == 0)
+                        allow_add(allow, "HEAD");
         }
         if (allow[0])
                 return gd_error_set(reterr, GD_ERR_METHOD, "This resource does not support %s.", method);

@@ -183,6 +183,11 @@ for _section in gd_dossier.SECTIONS:
     BUILDERS[("PATCH", f"/v1/guests/{{}}/{_section}/{{}}")] = b_section_item(_section, SECTION_PATCHES[_section])
     BUILDERS[("DELETE", f"/v1/guests/{{}}/{_section}/{{}}")] = b_section_item(_section)
 
+# HEAD is the GET of the same route without the body (DESIGN §14): the same request, the same roles
+for (_method, _route), _builder in list(BUILDERS.items()):
+    if _method == "GET":
+        BUILDERS[("HEAD", _route)] = _builder
+
 CASES = [(row, role) for row in MATRIX for role in h.ALL_ROLES]
 
 
@@ -201,6 +206,12 @@ def test_authz_matrix(row, role, api, make_guest, make_key):
     if expected == 401:
         assert (r.headers.get("WWW-Authenticate") or "").startswith("Bearer"), \
             f"401 without WWW-Authenticate: Bearer: {dict(r.headers)}"
+    if row["method"] == "HEAD":
+        # a refusal too: the problem's headers, not its body
+        assert r.body == b"", f"HEAD {path} as {role} sent a body: {r!r}"
+        if expected in (401, 403):
+            assert r.media_type == "application/problem+json", r.headers
+    elif expected == 401:
         h.assert_problem(r, 401, "unauthorized")
     elif expected == 403:
         h.assert_problem(r, 403, "forbidden")
