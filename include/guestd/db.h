@@ -118,6 +118,11 @@ enum gd_db_error_kind {
 };
 const char *gd_db_error_kind_name(enum gd_db_error_kind k);
 
+/* True when err is PostgreSQL refusing a value as data (SQLSTATE class 22): a value the checks
+ * before the database should have refused let through, which is a bug. The client gets a 422; the
+ * request's log line reports it at error level. */
+bool gd_db_error_unchecked(const struct gd_error *err);
+
 /* How a purge or a rescore run ended. */
 enum gd_job_outcome {
         GD_JOB_DONE,
@@ -375,10 +380,11 @@ struct gd_import_counts {
  * of its own, attributed to `actor` for the audit trail). With more than one, batches are written
  * side by side, one per connection, by threads of the importer; results still come in the file's
  * order, on the caller's thread, and each guest ends up as the file's lines, in order, make it.
- * `today` is the UTC day of the birth-date rule. batch_size lines at most go into one batch.
+ * `now` (Unix seconds) is the moment the date and timestamp rules read. batch_size lines at most go into
+ * one batch.
  */
 enum gd_err gd_importer_new(struct gd_conn *const *conns, size_t n_conns, const char *actor, const char *request_id,
-                            size_t batch_size, const struct gd_date *today, gd_import_sink sink, void *sink_ctx,
+                            size_t batch_size, time_t now, gd_import_sink sink, void *sink_ctx,
                             struct gd_importer **ret, struct gd_error *reterr);
 /* Takes the next bytes of the stream; writes each batch as it fills. A failure of the database
  * (GD_ERR_UNAVAILABLE, ...) stops the import: the batches before it stay committed, and so may

@@ -13,6 +13,7 @@
 #include "guestd/cursor.h"
 #include "guestd/db.h"
 #include "guestd/error.h"
+#include "guestd/parse.h"
 #include "guestd/role.h"
 
 struct gd_auth_cache;
@@ -166,16 +167,16 @@ const char *gd_query_get(struct gd_req *req, const char *name);
 enum gd_err gd_query_check_names(struct gd_req *req, const char *const *allowed, struct gd_error *reterr);
 /* ?limit= (default 50, 1..500). */
 enum gd_err gd_query_limit(struct gd_req *req, int *ret, struct gd_error *reterr);
-/* ?cursor= as made by gd_page_new: [kind, key, id], where key is a number (an integer when
- * integer_key) and id a UUID; 400 otherwise. ret->n = 0 when absent. */
-enum gd_err gd_query_cursor(struct gd_req *req, const char *kind, bool integer_key, struct gd_cursor *ret,
-                            struct gd_error *reterr);
+/* ?cursor= as made by gd_page_new: [kind, key, id], where key is a value of `key` (gd_parse_cursor_of)
+ * and id a UUID; 400 otherwise. ret->n = 0 when absent. */
+enum gd_err gd_query_cursor(struct gd_req *req, const char *kind, enum gd_cursor_key key,
+                            struct gd_cursor *ret, struct gd_error *reterr);
 /* A repository's keyset list: one page after (after_key, after_id), both NULL for the first. */
 typedef enum gd_err (*gd_list_fn)(struct gd_conn *c, const char *after_key, const char *after_id, int limit,
                                   json_t **ret_items, char ret_next_key[64], char ret_next_id[64],
                                   struct gd_error *reterr);
-/* Answers a list that takes ?limit= and ?cursor= (integer keys, cursors of `kind`) and nothing else
- * (400 for any other parameter) with one page of `list`. */
+/* Answers a list that takes ?limit= and ?cursor= (keys: microseconds of an instant, cursors of `kind`)
+ * and nothing else (400 for any other parameter) with one page of `list`. */
 enum gd_err gd_reply_list(struct gd_req *req, struct gd_reply *reply, const char *kind, gd_list_fn list,
                           struct gd_error *reterr);
 /* {"items": items, "next_cursor": ...} from a page's last key and id ("" = last page). */

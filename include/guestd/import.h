@@ -60,7 +60,7 @@ extern const char *const gd_import_section_members[];
  * Errors: GD_ERR_BAD_JSON (not JSON), GD_ERR_INVALID with every broken field as a JSON pointer
  * into the line ("/stays/0/check_out").
  */
-enum gd_err gd_import_line(const char *line, size_t len, unsigned long long n, const struct gd_date *today,
+enum gd_err gd_import_line(const char *line, size_t len, unsigned long long n, time_t now,
                            json_t **ret_item, struct gd_error *reterr);
 
 #endif

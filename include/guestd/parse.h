@@ -29,7 +29,11 @@ bool gd_parse_if_match(const char *header, long version);
  * other scheme. The key itself is checked by gd_apikey_prefix(). */
 const char *gd_parse_bearer(const char *header);
 
-/* ?limit=: a decimal integer from 1 to max. */
+/* An integer query value (?limit=, ?upcoming_days=): digits only, without a sign, spaces or a
+ * leading zero ("0" itself is zero), at most max. */
+bool gd_parse_count(const char *s, long max, long *ret);
+
+/* ?limit=: gd_parse_count from 1 to max. */
 bool gd_parse_limit(const char *s, int max, int *ret);
 
 /* ?cursor= as made by gd_page_new(): [kind, key, id] where key is a number (a decimal integer
@@ -39,5 +43,18 @@ bool gd_parse_cursor(const char *s, const char *kind, bool integer_key, struct g
 
 /* A cursor's integer key lies within min..max (a decimal integer, nothing else). */
 bool gd_parse_key_within(const char *key, long min, long max);
+
+/* What a list's cursor key holds: the values of each kind of key the server can write there. */
+enum gd_cursor_key {
+        GD_CURSOR_KEY_INTEGER, /* a row id or an offset: any 64-bit integer (a handler may narrow it) */
+        GD_CURSOR_KEY_DAYS,    /* a date, as days since 1970-01-01: years 1 to 9999 */
+        GD_CURSOR_KEY_MICROS,  /* an instant, as microseconds since 1970-01-01T00:00:00Z: years 1 to 9999 */
+        GD_CURSOR_KEY_RANK,    /* a search relevance: a real number from 0 to 1 */
+        GD_CURSOR_KEY_DECIMAL, /* a decimal number (a score; the handler reads it further) */
+};
+
+/* ?cursor= as made by gd_page_new() (gd_parse_cursor) whose key is a value of `key`: anything else
+ * was edited, and would otherwise reach PostgreSQL as a value out of range of its type. */
+bool gd_parse_cursor_of(const char *s, const char *kind, enum gd_cursor_key key, struct gd_cursor *ret);
 
 #endif

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "guestd/date.h"
 #include "guestd/error.h"
@@ -26,7 +27,7 @@ enum gd_rule_kind {
         GD_RULE_DECIMAL,    /* number or decimal string: at most `max` integer digits and `scale`
                                decimals, value in imin..imax; normalized to canonical text */
         GD_RULE_DATE,       /* YYYY-MM-DD between 1900-01-01 and 2100-12-31 */
-        GD_RULE_DATETIME,   /* RFC 3339 date-time */
+        GD_RULE_DATETIME,   /* a body timestamp: gd_body_timestamp_check() against the context's `now` */
         GD_RULE_CURRENCY,   /* ISO 4217 */
         GD_RULE_UUID,       /* lowercase UUID */
         GD_RULE_COUNT_MAP,  /* object of at most `max` names (1..50 characters) → integer in imin..imax */
@@ -42,16 +43,19 @@ struct gd_rule {
         long imin, imax;               /* INT, DECIMAL, COUNT_MAP values: both always given */
         unsigned scale;                /* DECIMAL: most decimals accepted */
         const char *dflt;              /* JSON text of the value normalize gives an absent member */
+        bool nullable;                 /* BOOL, OBJECT_LIST: null reads as absent instead of a 422 */
 };
 
 struct gd_rules_ctx {
         struct gd_date today;
+        time_t now;                   /* Unix seconds, for GD_RULE_DATETIME */
         const char *const *read_only; /* server-owned member names at the top level (NULL-terminated) */
 };
 
 /* Checks every member of obj against rules (terminated by name NULL); each broken field is added
  * to reterr with its JSON pointer under `at` ("" for the document root). Returns the number of
- * field errors added. Unknown members are errors; read-only ones say so. */
+ * field errors added. Unknown members are errors; read-only ones say so. A null member counts as
+ * absent, except for a boolean or a list not marked `nullable`: those are refused. */
 size_t gd_rules_check(const json_t *obj, const struct gd_rule *rules, const char *at,
                       const struct gd_rules_ctx *ctx, struct gd_error *reterr);
 

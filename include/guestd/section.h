@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "guestd/date.h"
 #include "guestd/error.h"
@@ -25,8 +26,13 @@ const char *gd_section_noun(enum gd_section s);
 /*
  * Validates a complete item (a POST body, or the stored item with a merge patch applied).
  * `before` is the stored item on a PATCH, NULL on a create: it feeds the workflow rules
- * (a complaint's status may not go backwards). Each broken field is listed; GD_OK or GD_ERR_INVALID.
+ * (a complaint's status may not go backwards). `now` (Unix seconds) bounds the timestamps
+ * (gd_body_timestamp_check). Each broken field is listed; GD_OK or GD_ERR_INVALID.
  */
+enum gd_err gd_section_validate_at(enum gd_section s, const json_t *doc, const json_t *before, time_t now,
+                                   struct gd_error *reterr);
+
+/* The same for a caller that knows only the day (the fuzzers): `now` is the start of `today`, UTC. */
 enum gd_err gd_section_validate(enum gd_section s, const json_t *doc, const json_t *before,
                                 const struct gd_date *today, struct gd_error *reterr);
 

@@ -186,7 +186,6 @@ int gd_cmd_import(int argc, char **argv)
         dbc.timeout_ms = 120000; /* one batch, not the whole import */
         dbc.statement_timeout_ms = 120000;
         struct gd_error err = {0};
-        struct gd_date today = gd_date_from_unix(time(NULL));
         char request_id[32];
         snprintf(request_id, sizeof(request_id), "import-%ld", (long) getpid());
         buf = malloc(CHUNK);
@@ -194,8 +193,8 @@ int gd_cmd_import(int argc, char **argv)
         for (long i = 0; i < jobs && e == GD_OK; i++)
                 e = gd_conn_open(&dbc, true, &conns[i], &err);
         if (e == GD_OK)
-                e = gd_importer_new(conns, (size_t) jobs, "guestd import", request_id, (size_t) batch, &today, on_result,
-                                    &p, &p.im, &err);
+                e = gd_importer_new(conns, (size_t) jobs, "guestd import", request_id, (size_t) batch,
+                                    time(NULL), on_result, &p, &p.im, &err);
         p.started = now_s();
         while (e == GD_OK) {
                 size_t got = fread(buf, 1, CHUNK, in);

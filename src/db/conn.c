@@ -126,26 +126,29 @@ static enum gd_err await_result(struct gd_conn *c, PGresult **ret, struct gd_err
                 return GD_OK;
         }
 
-        const char *state = PQresultErrorField(keep, PG_DIAG_SQLSTATE);
+        /* copied: the field lives in `keep`, cleared before the error is set */
+        char state[6];
+        const char *sqlstate = PQresultErrorField(keep, PG_DIAG_SQLSTATE);
+        snprintf(state, sizeof(state), "%s", sqlstate ? sqlstate : "");
         const char *constraint = PQresultErrorField(keep, PG_DIAG_CONSTRAINT_NAME);
         snprintf(c->constraint, sizeof(c->constraint), "%s", constraint ? constraint : "");
         /* the primary message only: DETAIL lines can quote row values, which must not reach a log */
         const char *primary = PQresultErrorField(keep, PG_DIAG_MESSAGE_PRIMARY);
-        gd_error_set_cause(reterr, "SQLSTATE %s: %s", state ? state : "none", primary ? primary : "");
-        enum gd_err e = gd_sqlstate_classify(state);
+        gd_error_set_cause(reterr, "SQLSTATE %s: %s", state[0] ? state : "none", primary ? primary : "");
+        enum gd_err e = gd_sqlstate_classify(sqlstate);
         bool session_lost = PQstatus(c->pg) == CONNECTION_BAD;
-        gd_db_count_error(session_lost ? GD_DB_ERROR_CONNECTION : gd_sqlstate_kind(state));
+        gd_db_count_error(session_lost ? GD_DB_ERROR_CONNECTION : gd_sqlstate_kind(sqlstate));
         if (session_lost)
                 e = GD_ERR_UNAVAILABLE;
         /* 26000: our prepared statements are gone (the session was reset by someone else) */
-        if (state && strcmp(state, "26000") == 0) {
+        if (strcmp(state, "26000") == 0) {
                 c->prepared = false;
                 e = GD_ERR_UNAVAILABLE;
         }
         PQclear(keep);
         if (e == GD_ERR_UNAVAILABLE && PQstatus(c->pg) == CONNECTION_BAD)
                 mark_broken(c);
-        return gd_error_set(reterr, e, NULL);
+        return gd_sqlstate_fail(reterr, state, e);
 }
 
 enum gd_err gd_conn_query(struct gd_conn *c, const char *sql, PGresult **ret, struct gd_error *reterr)
@@ -187,11 +190,15 @@ enum gd_err gd_conn_next_row(struct gd_conn *c, PGresult **ret_row, struct gd_er
                 return GD_OK;
         }
         if (st != PGRES_TUPLES_OK) {
-                const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-                gd_db_count_error(gd_sqlstate_kind(state));
-                gd_error_set_cause(reterr, "SQLSTATE %s", state ? state : "none");
+                /* copied: the field lives in r, cleared before the error is set */
+                char state[6];
+                const char *sqlstate = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+                snprintf(state, sizeof(state), "%s", sqlstate ? sqlstate : "");
+                enum gd_err e = gd_sqlstate_classify(sqlstate);
+                gd_db_count_error(gd_sqlstate_kind(sqlstate));
+                gd_error_set_cause(reterr, "SQLSTATE %s", state[0] ? state : "none");
                 PQclear(r);
-                return gd_error_set(reterr, gd_sqlstate_classify(state), NULL);
+                return gd_sqlstate_fail(reterr, state, e);
         }
         PQclear(r);
         /* the end: collect the terminating NULL so the connection is idle again */

@@ -78,7 +78,7 @@ struct writer {
 
 struct gd_importer {
         char actor[128], request_id[32];
-        struct gd_date today;
+        time_t now; /* when the import began: the rules of dates and timestamps read it */
         gd_import_sink sink;
         void *sink_ctx;
         struct gd_lines lines;
@@ -534,7 +534,7 @@ static int on_line(void *ctx, unsigned long long n, const char *line, size_t len
         }
         json_t *item = NULL;
         struct gd_error p = {0};
-        enum gd_err e = gd_import_line(line, len, n, &im->today, &item, &p);
+        enum gd_err e = gd_import_line(line, len, n, im->now, &item, &p);
         if (e == GD_ERR_NOMEM) {
                 im->failed = gd_error_set(im->failure, e, NULL);
                 return 1;
@@ -577,7 +577,7 @@ static long long turn_base(void)
 }
 
 enum gd_err gd_importer_new(struct gd_conn *const *conns, size_t n_conns, const char *actor,
-                            const char *request_id, size_t batch_size, const struct gd_date *today,
+                            const char *request_id, size_t batch_size, time_t now,
                             gd_import_sink sink, void *sink_ctx, struct gd_importer **ret,
                             struct gd_error *reterr)
 {
@@ -586,7 +586,7 @@ enum gd_err gd_importer_new(struct gd_conn *const *conns, size_t n_conns, const 
                 return gd_error_set(reterr, GD_ERR_NOMEM, NULL);
         snprintf(im->actor, sizeof(im->actor), "%s", actor ? actor : "");
         snprintf(im->request_id, sizeof(im->request_id), "%s", request_id ? request_id : "");
-        im->today = *today;
+        im->now = now;
         im->sink = sink;
         im->sink_ctx = sink_ctx;
         im->batch_size = batch_size ? batch_size : GD_IMPORT_DEFAULT_BATCH;

@@ -137,6 +137,10 @@ enum gd_err gd_sqlstate_classify(const char *sqlstate);
 /* Which counter a failed statement's SQLSTATE goes to (NULL: the session was lost). */
 enum gd_db_error_kind gd_sqlstate_kind(const char *sqlstate);
 
+/* Sets reterr to `e`, the class of a statement that failed with `sqlstate`, and keeps the SQLSTATE
+ * for the log. Returns e. */
+enum gd_err gd_sqlstate_fail(struct gd_error *reterr, const char *sqlstate, enum gd_err e);
+
 /* db/stats.c: lock-free counters of this process, bumped where the event happens. */
 void gd_db_count_error(enum gd_db_error_kind k);
 void gd_db_count_card_read(bool stored);

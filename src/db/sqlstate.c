@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* SQLSTATE → enum gd_err, in one place. */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -20,6 +21,24 @@ enum gd_err gd_sqlstate_classify(const char *s)
             strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0)
                 return GD_ERR_UNAVAILABLE;
         return GD_ERR_INTERNAL;
+}
+
+enum gd_err gd_sqlstate_fail(struct gd_error *reterr, const char *s, enum gd_err e)
+{
+        if (!reterr)
+                return e;
+        snprintf(reterr->sqlstate, sizeof(reterr->sqlstate), "%s", s ? s : "");
+        if (e != GD_ERR_INVALID || gd_sqlstate_kind(s) != GD_DB_ERROR_DATA)
+                return gd_error_set(reterr, e, NULL);
+        /* Which value it was is in the database's message, which quotes it: neither goes to the
+         * client. The answer keeps the shape of every 422, a field error at the body's root. */
+        gd_error_add_field(reterr, "", "holds a value the server cannot store");
+        return gd_error_set(reterr, e, "A value is outside the range the server stores.");
+}
+
+bool gd_db_error_unchecked(const struct gd_error *err)
+{
+        return err->code == GD_ERR_INVALID && gd_sqlstate_kind(err->sqlstate) == GD_DB_ERROR_DATA;
 }
 
 /* SQLSTATE → the kind counted by GET /metrics (guestd_db_errors_total), beside the mapping above

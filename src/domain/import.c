@@ -126,7 +126,7 @@ static void add_prefixed(struct gd_error *reterr, const char *prefix, const stru
 }
 
 /* Checks and normalizes the items of one section into `out` (a new array on success). */
-static void check_section(enum gd_section s, const char *member, const json_t *items, const struct gd_date *today,
+static void check_section(enum gd_section s, const char *member, const json_t *items, time_t now,
                           json_t *out, struct gd_error *reterr)
 {
         char ptr[GD_POINTER_MAX];
@@ -144,7 +144,7 @@ static void check_section(enum gd_section s, const char *member, const json_t *i
         json_t *item;
         json_array_foreach (items, i, item) {
                 struct gd_error one = {0};
-                if (gd_section_validate(s, item, NULL, today, &one) != GD_OK) {
+                if (gd_section_validate_at(s, item, NULL, now, &one) != GD_OK) {
                         char prefix[GD_POINTER_MAX];
                         snprintf(prefix, sizeof(prefix), "/%s/%zu", member, i);
                         add_prefixed(reterr, prefix, &one);
@@ -167,7 +167,7 @@ static json_t *absent_members(const json_t *normalized, const json_t *line)
         return absent;
 }
 
-enum gd_err gd_import_line(const char *line, size_t len, unsigned long long n, const struct gd_date *today,
+enum gd_err gd_import_line(const char *line, size_t len, unsigned long long n, time_t now,
                            json_t **ret_item, struct gd_error *reterr)
 {
         json_error_t jerr;
@@ -198,11 +198,12 @@ enum gd_err gd_import_line(const char *line, size_t len, unsigned long long n, c
                 json_t *items = json_object_get(root, member);
                 if (!items)
                         continue;
-                check_section((enum gd_section) s, member, items, today, sections, reterr);
+                check_section((enum gd_section) s, member, items, now, sections, reterr);
                 json_object_del(guest, member);
         }
         struct gd_error basic = {0};
-        (void) gd_guest_validate(guest, today, &basic);
+        struct gd_date today = gd_date_from_unix(now);
+        (void) gd_guest_validate(guest, &today, &basic);
         add_prefixed(reterr, "", &basic);
         const json_t *refs = json_object_get(guest, "external_refs");
         if (!basic.n_fields && json_array_size(refs) == 0)

@@ -53,8 +53,9 @@ static const struct gd_rule run_rules[] = {
         {.name = "batch_size", .kind = GD_RULE_INT, .imin = 1, .imax = GD_PURGE_MAX_BATCH_SIZE,
          .dflt = NUMBER_TEXT(GD_PURGE_DEFAULT_BATCH_SIZE)},
         {.name = "limit", .kind = GD_RULE_INT, .imin = 1, .imax = GD_PURGE_MAX_LIMIT},
-        {.name = "dry_run", .kind = GD_RULE_BOOL},
-        {.name = "include_vip", .kind = GD_RULE_BOOL},
+        /* nullable in the contract (PurgeRunCreate): null is the default, false */
+        {.name = "dry_run", .kind = GD_RULE_BOOL, .nullable = true},
+        {.name = "include_vip", .kind = GD_RULE_BOOL, .nullable = true},
         {0},
 };
 

@@ -71,6 +71,26 @@ static void check_past_date(const json_t *v, const char *ptr, const struct gd_ru
                 gd_error_add_field(err, ptr, "must not be in the future");
 }
 
+static void check_timestamp(const json_t *v, const char *ptr, const struct gd_rules_ctx *ctx,
+                            struct gd_error *err)
+{
+        if (!json_is_string(v)) {
+                gd_error_add_field(err, ptr, "must be a string");
+                return;
+        }
+        static const char *const broken[_GD_BODY_TIMESTAMP_MAX] = {
+                [GD_BODY_TIMESTAMP_MALFORMED] =
+                        "must be an RFC 3339 date-time such as \"2026-05-01T19:30:00Z\"",
+                [GD_BODY_TIMESTAMP_OFFSET] = "must have a UTC offset within -14:00 and +14:00",
+                [GD_BODY_TIMESTAMP_LEAP_SECOND] = "must have seconds from 00 to 59",
+                [GD_BODY_TIMESTAMP_TOO_EARLY] = "must not be before 1900-01-01T00:00:00Z",
+                [GD_BODY_TIMESTAMP_TOO_LATE] = "must not be more than one day in the future",
+        };
+        enum gd_body_timestamp t = gd_body_timestamp_check(json_string_value(v), ctx->now);
+        if (t != GD_BODY_TIMESTAMP_OK)
+                gd_error_add_field(err, ptr, "%s", broken[t]);
+}
+
 static void check_enum(const json_t *v, const struct gd_rule *r, const char *ptr, struct gd_error *err)
 {
         if (json_is_string(v) && in_list(r->values, json_string_value(v)))
@@ -227,7 +247,7 @@ static void check_value(const json_t *v, const struct gd_rule *r, const char *pt
                 check_date(v, ptr, err);
                 break;
         case GD_RULE_DATETIME:
-                check_format(v, gd_valid_rfc3339, ptr, "an RFC 3339 date-time such as \"2026-05-01T19:30:00Z\"", err);
+                check_timestamp(v, ptr, ctx, err);
                 break;
         case GD_RULE_CURRENCY:
                 check_format(v, gd_valid_currency, ptr, "an ISO 4217 currency code such as \"EUR\"", err);
@@ -251,6 +271,14 @@ static void unknown_member(const char *key, const char *at, const struct gd_rule
                 gd_error_add_field(err, ptr, "is not a known field");
 }
 
+/* A boolean or a list has no empty value of its own: null is refused (DESIGN §14), not read as the
+ * default, unless the contract documents it as nullable. A required member's null is reported as
+ * missing, once. (A merge patch's null never gets here: the patch is applied first, and removes.) */
+static bool null_refused(const struct gd_rule *r)
+{
+        return (r->kind == GD_RULE_BOOL || r->kind == GD_RULE_OBJECT_LIST) && !r->nullable && !r->required;
+}
+
 size_t gd_rules_check(const json_t *obj, const struct gd_rule *rules, const char *at,
                       const struct gd_rules_ctx *ctx, struct gd_error *reterr)
 {
@@ -262,7 +290,7 @@ size_t gd_rules_check(const json_t *obj, const struct gd_rule *rules, const char
                 const struct gd_rule *r = gd_rules_find(rules, key);
                 if (!r) {
                         unknown_member(key, at, ctx, reterr);
-                } else if (!json_is_null(value)) {
+                } else if (!json_is_null(value) || null_refused(r)) {
                         gd_pointer_append(ptr, sizeof(ptr), at, key);
                         check_value(value, r, ptr, ctx, reterr);
                 }

@@ -275,6 +275,13 @@ const char *gd_section_noun(enum gd_section s)
 enum gd_err gd_section_validate(enum gd_section s, const json_t *doc, const json_t *before,
                                 const struct gd_date *today, struct gd_error *reterr)
 {
+        time_t now = today ? (time_t) gd_date_to_days(today) * 86400 : 0;
+        return gd_section_validate_at(s, doc, before, now, reterr);
+}
+
+enum gd_err gd_section_validate_at(enum gd_section s, const json_t *doc, const json_t *before, time_t now,
+                                   struct gd_error *reterr)
+{
         const struct section_def *def = section_get(s);
         if (!def)
                 return gd_error_set(reterr, GD_ERR_INTERNAL, NULL);
@@ -282,9 +289,7 @@ enum gd_err gd_section_validate(enum gd_section s, const json_t *doc, const json
                 gd_error_add_field(reterr, "", "must be a JSON object");
                 return gd_error_set(reterr, GD_ERR_INVALID, "The request body must be a JSON object.");
         }
-        struct gd_rules_ctx ctx = {.read_only = def->read_only};
-        if (today)
-                ctx.today = *today;
+        struct gd_rules_ctx ctx = {.today = gd_date_from_unix(now), .now = now, .read_only = def->read_only};
         size_t first = reterr->n_fields;
         gd_rules_check(doc, def->rules, "", &ctx, reterr);
         def->cross_check(doc, json_is_object(before) ? before : NULL, reterr);

@@ -209,6 +209,9 @@ static enum gd_err parse_search(struct gd_req *req, struct gd_guest_search *s, s
 
         if (s->q && (s->q[0] == '\0' || gd_utf8_length(s->q) > 100))
                 gd_error_add_field(reterr, "q", "must be 1 to 100 characters");
+        else if (s->q && gd_folds_to_nothing(s->q))
+                /* the search would be the empty pattern, a prefix of every name */
+                gd_error_add_field(reterr, "q", "must hold something besides white space and accents");
         if (s->email && strlen(s->email) > 254)
                 gd_error_add_field(reterr, "email", "must be at most 254 characters");
         if (s->phone && strlen(s->phone) > 16)
@@ -217,7 +220,8 @@ static enum gd_err parse_search(struct gd_req *req, struct gd_guest_search *s, s
                 gd_error_add_field(reterr, s->external_system ? "external_id" : "external_system",
                                    "external_system and external_id go together");
         if (s->updated_since && !gd_valid_rfc3339(s->updated_since))
-                gd_error_add_field(reterr, "updated_since", "must be an RFC 3339 date-time");
+                gd_error_add_field(reterr, "updated_since",
+                                   "must be an RFC 3339 date-time with an offset within ±14:00");
         if (reterr->n_fields > 0)
                 return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "The search parameters are not valid.");
 
@@ -225,7 +229,8 @@ static enum gd_err parse_search(struct gd_req *req, struct gd_guest_search *s, s
         const char *kind = s->q ? "q" : "u";
         /* "q" pages are keyed by relevance, the others by update time in microseconds */
         if (e == GD_OK)
-                e = gd_query_cursor(req, kind, /* integer_key= */ !s->q, cursor, reterr);
+                e = gd_query_cursor(req, kind, s->q ? GD_CURSOR_KEY_RANK : GD_CURSOR_KEY_MICROS, cursor,
+                                    reterr);
         if (e != GD_OK)
                 return e;
         if (cursor->n) {

@@ -18,7 +18,7 @@ GD_HANDLER(gd_h_guest_history)
         if (e == GD_OK)
                 e = gd_query_limit(req, &limit, reterr);
         if (e == GD_OK)
-                e = gd_query_cursor(req, "history", /* integer_key= */ true, &cursor, reterr);
+                e = gd_query_cursor(req, "history", GD_CURSOR_KEY_INTEGER, &cursor, reterr);
         if (e != GD_OK)
                 return e;
         json_t *items = NULL;

@@ -75,10 +75,9 @@ static enum gd_err start(struct gd_req *req, struct import_stream **ret, struct 
         struct gd_conn *conns[2] = {req->db, NULL};
         if (e == GD_OK && gd_conn_open(&req->app->db, true, &st->own, &no_second) == GD_OK)
                 conns[1] = st->own;
-        struct gd_date today = gd_date_from_unix(req->now);
         if (e == GD_OK)
                 e = gd_importer_new(conns, st->own ? 2 : 1, req->who.key_name, req->request_id, GD_IMPORT_HTTP_BATCH,
-                                    &today, spool_result, st, &st->im, reterr);
+                                    req->now, spool_result, st, &st->im, reterr);
         if (e == GD_OK)
                 *ret = st;
         return e;

@@ -75,8 +75,7 @@ static json_t *item_effective_patch(struct gd_req *req, const json_t *current, c
 static enum gd_err validate_item(struct gd_req *req, const json_t *merged, const json_t *current,
                                  struct gd_error *reterr)
 {
-        struct gd_date today = gd_date_from_unix(req->now);
-        return gd_section_validate(section_of(req), merged, current, &today, reterr);
+        return gd_section_validate_at(section_of(req), merged, current, req->now, reterr);
 }
 
 static enum gd_err store_item(struct gd_req *req, long version, const json_t *doc, json_t **ret_item,
@@ -105,10 +104,9 @@ static const struct gd_write_ops item_ops = {
 GD_HANDLER(gd_h_section_create)
 {
         enum gd_section s = section_of(req);
-        struct gd_date today = gd_date_from_unix(req->now);
         enum gd_err e = check_ids(req, false, reterr);
         if (e == GD_OK)
-                e = gd_section_validate(s, req->json, NULL, &today, reterr);
+                e = gd_section_validate_at(s, req->json, NULL, req->now, reterr);
         if (e != GD_OK)
                 return e;
         json_t *doc = gd_section_normalize(s, req->json), *item = NULL;
@@ -134,8 +132,11 @@ GD_HANDLER(gd_h_section_list)
                 e = gd_query_check_names(req, list_params, reterr);
         if (e == GD_OK)
                 e = gd_query_limit(req, &limit, reterr);
+        /* stays are listed by check-in, a date; the other sections by a timestamp (db/statements.c) */
+        enum gd_cursor_key key =
+                section_of(req) == GD_SECTION_STAYS ? GD_CURSOR_KEY_DAYS : GD_CURSOR_KEY_MICROS;
         if (e == GD_OK)
-                e = gd_query_cursor(req, gd_section_path(section_of(req)), /* integer_key= */ true, &cursor, reterr);
+                e = gd_query_cursor(req, gd_section_path(section_of(req)), key, &cursor, reterr);
         if (e != GD_OK)
                 return e;
         json_t *items = NULL;

@@ -61,12 +61,9 @@ static enum gd_err parse_vip_filter(struct gd_req *req, struct gd_vip_filter *f,
                 gd_error_add_field(reterr, "nationality", "must be an ISO 3166-1 alpha-2 country code");
         if (f->consent && strcmp(f->consent, "true") != 0 && strcmp(f->consent, "false") != 0)
                 gd_error_add_field(reterr, "consent", "must be true or false");
-        if (f->upcoming_days) {
-                char *end;
-                long days = strtol(f->upcoming_days, &end, 10);
-                if (f->upcoming_days[0] == '\0' || *end != '\0' || days < 0 || days > 366)
-                        gd_error_add_field(reterr, "upcoming_days", "must be a whole number from 0 to 366");
-        }
+        long days;
+        if (f->upcoming_days && !gd_parse_count(f->upcoming_days, 366, &days))
+                gd_error_add_field(reterr, "upcoming_days", "must be a whole number from 0 to 366");
         if (reterr->n_fields > 0) {
                 /* a refusal lists every broken filter, an unknown tier too (a valid request's tier
                  * is checked only when its page comes back empty: see gd_h_vip_list) */
@@ -80,7 +77,7 @@ static enum gd_err parse_vip_filter(struct gd_req *req, struct gd_vip_filter *f,
         }
         e = gd_query_limit(req, &f->limit, reterr);
         if (e == GD_OK)
-                e = gd_query_cursor(req, "vip", /* integer_key= */ false, cursor, reterr);
+                e = gd_query_cursor(req, "vip", GD_CURSOR_KEY_DECIMAL, cursor, reterr);
         if (e == GD_OK && cursor->n) {
                 json_t *key = json_string(cursor->fields[1]);
                 bool score_ok = key && gd_decimal_parse(key, 3, 1, text) == GD_DECIMAL_OK;
@@ -170,7 +167,11 @@ static enum gd_err start_export(struct gd_req *req, const struct gd_vip_filter *
         }
         x->app = req->app;
         memcpy(x->request_id, req->request_id, sizeof(x->request_id));
-        enum gd_err e = gd_db_vip_stream_open(&req->app->db, f, &x->stream, reterr);
+        /* a HEAD gets the headers of the export and no rows (libmicrohttpd sends no body to a HEAD): the
+         * query, with the session of its own it holds until the response is freed, is not started */
+        bool head = strcmp(req->method, MHD_HTTP_METHOD_HEAD) == 0;
+        x->finished = head;
+        enum gd_err e = head ? GD_OK : gd_db_vip_stream_open(&req->app->db, f, &x->stream, reterr);
         if (e == GD_OK && !gd_vip_csv_header(&x->block))
                 e = gd_error_set(reterr, GD_ERR_NOMEM, NULL);
         if (e == GD_OK) {
@@ -183,6 +184,13 @@ static enum gd_err start_export(struct gd_req *req, const struct gd_vip_filter *
                 export_free(x);
                 return e;
         }
+        /* libmicrohttpd 0.9.75 ends a chunked answer to a HEAD with the last chunk ("0\r\n\r\n"): bytes
+         * the client takes for the start of the next answer. Unchunked, the HEAD carries no length at
+         * all (RFC 9110 §9.3.2 lets it leave out what only the body tells), and the connection closes
+         * after it. Setting flags without options cannot fail. */
+        if (head)
+                (void) MHD_set_response_options(reply->response, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT,
+                                                MHD_RO_END);
         reply->content_type = "text/csv; charset=utf-8";
         snprintf(reply->disposition, sizeof(reply->disposition), "attachment; filename=\"vip.csv\"");
         return GD_OK;
@@ -263,7 +271,7 @@ GD_HANDLER(gd_h_special_dates_feed)
         struct gd_cursor cursor;
         e = gd_query_limit(req, &limit, reterr);
         if (e == GD_OK)
-                e = gd_query_cursor(req, "occasions", /* integer_key= */ true, &cursor, reterr);
+                e = gd_query_cursor(req, "occasions", GD_CURSOR_KEY_INTEGER, &cursor, reterr);
         if (e != GD_OK)
                 return e;
         /* the key is a day number: within the years above */

@@ -66,6 +66,12 @@ void gd_log_request(struct gd_req *req)
                 json_object_set_new(f, "error", json_string(gd_err_to_string(req->err.code)));
                 if (req->err.cause[0])
                         json_object_set_new(f, "cause", json_string(req->err.cause));
+        } else if (gd_db_error_unchecked(&req->err)) {
+                /* a 422 the checks should have given before the database: a bug to fix, so an error
+                 * line, with the SQLSTATE and not the database's message (it quotes the value) */
+                level = GD_LOG_ERROR;
+                json_object_set_new(f, "error", json_string("unchecked_input"));
+                json_object_set_new(f, "sqlstate", json_string(req->err.sqlstate));
         }
         gd_log(req->app, level, "request", f);
 }

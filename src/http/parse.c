@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "guestd/date.h"
 #include "guestd/parse.h"
 #include "guestd/validate.h"
 
@@ -88,11 +89,25 @@ const char *gd_parse_bearer(const char *header)
         return key;
 }
 
+/* strtol alone would take leading white space, a sign and leading zeros: " 5", "+5" and "05" were
+ * pages of five. */
+bool gd_parse_count(const char *s, long max, long *ret)
+{
+        size_t n = strlen(s);
+        /* at most 18 digits, which strtoll reads without overflow: no parameter takes more */
+        if (n == 0 || n > 18 || strspn(s, "0123456789") != n || (s[0] == '0' && n > 1))
+                return false;
+        long long v = strtoll(s, NULL, 10);
+        if (v > max)
+                return false;
+        *ret = (long) v;
+        return true;
+}
+
 bool gd_parse_limit(const char *s, int max, int *ret)
 {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (*s == '\0' || *end != '\0' || v < 1 || v > max)
+        long v;
+        if (!gd_parse_count(s, max, &v) || v < 1)
                 return false;
         *ret = (int) v;
         return true;
@@ -121,6 +136,53 @@ bool gd_parse_key_within(const char *key, long min, long max)
         errno = 0;
         long v = strtol(key, &end, 10);
         return key[0] != '\0' && *end == '\0' && errno == 0 && v >= min && v <= max;
+}
+
+/* An integer key within min..max, both long long: microseconds need 64 bits on every platform. */
+static bool integer_within(const char *key, long long min, long long max)
+{
+        char *end;
+        errno = 0;
+        long long v = strtoll(key, &end, 10);
+        return key[0] != '\0' && *end == '\0' && errno == 0 && v >= min && v <= max;
+}
+
+/* The keys of each kind that PostgreSQL takes back without a range error. The server writes dates
+ * and instants of stored rows (body dates and timestamps lie in 1900..2100 or near now), and
+ * relevances of word_similarity() in 0..1 (a real: 1e39 overflows it, 1e-50 underflows). */
+static bool key_fits(const char *key, enum gd_cursor_key type)
+{
+        static const struct gd_date first = {1, 1, 1}, last = {9999, 12, 31};
+        long long first_day = gd_date_to_days(&first), last_day = gd_date_to_days(&last);
+        switch (type) {
+        case GD_CURSOR_KEY_INTEGER:
+        case GD_CURSOR_KEY_DECIMAL:
+                return true;
+        case GD_CURSOR_KEY_DAYS:
+                return integer_within(key, first_day, last_day);
+        case GD_CURSOR_KEY_MICROS:
+                return integer_within(key, first_day * 86400000000LL, (last_day + 1) * 86400000000LL - 1);
+        case GD_CURSOR_KEY_RANK: {
+                char *end;
+                errno = 0;
+                float v = strtof(key, &end);
+                return *end == '\0' && errno == 0 && v >= 0 && v <= 1;
+        }
+        }
+        return false;
+}
+
+bool gd_parse_cursor_of(const char *s, const char *kind, enum gd_cursor_key key, struct gd_cursor *ret)
+{
+        bool integer = key == GD_CURSOR_KEY_INTEGER || key == GD_CURSOR_KEY_DAYS ||
+                       key == GD_CURSOR_KEY_MICROS;
+        if (!gd_parse_cursor(s, kind, integer, ret))
+                return false;
+        if (!key_fits(ret->fields[1], key)) {
+                ret->n = 0;
+                return false;
+        }
+        return true;
 }
 
 bool gd_parse_cursor(const char *s, const char *kind, bool integer_key, struct gd_cursor *ret)

@@ -236,6 +236,10 @@ static const struct {
         { "{\"family_name\": \"Dupont\", \"marketing_consent\": 1}", "/marketing_consent" },
         { "{\"family_name\": \"Dupont\", \"legal_hold\": \"false\"}", "/legal_hold" },
         { "{\"family_name\": \"Dupont\", \"legal_hold\": 0}", "/legal_hold" },
+        /* a boolean or a list has no null (DESIGN §14): a create must not read it as the default */
+        { "{\"family_name\": \"Dupont\", \"marketing_consent\": null}", "/marketing_consent" },
+        { "{\"family_name\": \"Dupont\", \"legal_hold\": null}", "/legal_hold" },
+        { "{\"family_name\": \"Dupont\", \"external_refs\": null}", "/external_refs" },
         /* unknown and server-owned members */
         { "{\"family_name\": \"Dupont\", \"foo\": 1}", "/foo" },
         { "{\"family_name\": \"Dupont\", \"Family_Name\": \"x\"}", "/Family_Name" },

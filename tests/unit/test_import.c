@@ -100,12 +100,13 @@ END_TEST
 
 /* ---- one line ---- */
 
-static const struct gd_date today = {2026, 11, 27};
+/* 2026-11-27T12:00:00Z */
+static const time_t now = 1795780800;
 
 static enum gd_err check_line(const char *line, json_t **item, struct gd_error *err)
 {
         *item = NULL;
-        return gd_import_line(line, strlen(line), 7, &today, item, err);
+        return gd_import_line(line, strlen(line), 7, now, item, err);
 }
 
 START_TEST(test_line_valid_with_sections)

@@ -90,6 +90,32 @@ START_TEST(test_limit)
 }
 END_TEST
 
+/* Regression: strtol let " 5", "+5" and "05" through as pages of five. */
+START_TEST(test_count_digits_only)
+{
+        static const char *const refused[] = {" 5", "\t5", "\n5", "+5", "-5", "-0", "05", "00", "005",
+                                              "5 ", "0x5", "5.0", "1e2", "", "367", "9999999999999999999"};
+        long v = -1;
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+                ck_assert_msg(!gd_parse_count(refused[i], 366, &v), "\"%s\" was taken", refused[i]);
+        ck_assert_int_eq(v, -1); /* nothing written on a refusal */
+        ck_assert(gd_parse_count("0", 366, &v));
+        ck_assert_int_eq(v, 0);
+        ck_assert(gd_parse_count("366", 366, &v));
+        ck_assert_int_eq(v, 366);
+        ck_assert(gd_parse_count("10", 366, &v));
+        ck_assert_int_eq(v, 10);
+        ck_assert(!gd_parse_count("6", 5, &v));
+
+        int limit = 0;
+        ck_assert(!gd_parse_limit("05", 500, &limit));
+        ck_assert(!gd_parse_limit("+5", 500, &limit));
+        ck_assert(!gd_parse_limit(" 5", 500, &limit));
+        ck_assert(gd_parse_limit("5", 500, &limit));
+        ck_assert_int_eq(limit, 5);
+}
+END_TEST
+
 START_TEST(test_cursor_accepts_what_the_server_makes)
 {
         char text[GD_CURSOR_MAX_LEN];
@@ -154,6 +180,58 @@ START_TEST(test_key_within)
 }
 END_TEST
 
+/* Regression: edited keys that fit the text format but not PostgreSQL's types reached the database
+ * and answered a bare 422: instants and dates out of range, reals that overflow or underflow. */
+START_TEST(test_cursor_key_ranges)
+{
+        static const struct {
+                const char *kind;
+                enum gd_cursor_key type;
+                const char *key;
+                bool ok;
+        } cases[] = {
+                {"u", GD_CURSOR_KEY_MICROS, "1764000000000000", true},
+                {"u", GD_CURSOR_KEY_MICROS, "-2208988800000000", true},  /* 1900-01-01 */
+                {"u", GD_CURSOR_KEY_MICROS, "-62135596800000000", true}, /* 0001-01-01T00:00:00Z */
+                {"u", GD_CURSOR_KEY_MICROS, "-62135596800000001", false},
+                {"u", GD_CURSOR_KEY_MICROS, "253402300799999999", true}, /* 9999-12-31T23:59:59.999999Z */
+                {"u", GD_CURSOR_KEY_MICROS, "253402300800000000", false},
+                {"u", GD_CURSOR_KEY_MICROS, "9223372036854775807", false},
+                {"u", GD_CURSOR_KEY_MICROS, "-9223372036854775807", false},
+                {"stays", GD_CURSOR_KEY_DAYS, "20512", true},
+                {"stays", GD_CURSOR_KEY_DAYS, "-719162", true}, /* 0001-01-01 */
+                {"stays", GD_CURSOR_KEY_DAYS, "-719163", false},
+                {"stays", GD_CURSOR_KEY_DAYS, "2932896", true}, /* 9999-12-31 */
+                {"stays", GD_CURSOR_KEY_DAYS, "2932897", false},
+                {"stays", GD_CURSOR_KEY_DAYS, "2147483648", false},
+                {"history", GD_CURSOR_KEY_INTEGER, "9223372036854775807", true},
+                {"history", GD_CURSOR_KEY_INTEGER, "-9223372036854775808", true},
+                {"q", GD_CURSOR_KEY_RANK, "1", true},
+                {"q", GD_CURSOR_KEY_RANK, "0", true},
+                {"q", GD_CURSOR_KEY_RANK, "0.6666667", true},
+                {"q", GD_CURSOR_KEY_RANK, "1.5e-05", true},
+                {"q", GD_CURSOR_KEY_RANK, "1e39", false},
+                {"q", GD_CURSOR_KEY_RANK, "-1e39", false},
+                {"q", GD_CURSOR_KEY_RANK, "1e-50", false},
+                {"q", GD_CURSOR_KEY_RANK, "3.4e38", false},
+                {"q", GD_CURSOR_KEY_RANK, "1.0000001", false},
+                {"q", GD_CURSOR_KEY_RANK, "-0.5", false},
+                {"q", GD_CURSOR_KEY_RANK, "nan", false},
+                {"vip", GD_CURSOR_KEY_DECIMAL, "87.5", true},
+                {"u", GD_CURSOR_KEY_MICROS, "1.5", false}, /* not an integer */
+        };
+        char text[GD_CURSOR_MAX_LEN];
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct gd_cursor c;
+                make_cursor(cases[i].kind, cases[i].key, text);
+                bool got = gd_parse_cursor_of(text, cases[i].kind, cases[i].type, &c);
+                ck_assert_msg(got == cases[i].ok, "%s key \"%s\": expected %s", cases[i].kind, cases[i].key,
+                              cases[i].ok ? "taken" : "refused");
+                ck_assert_uint_eq(c.n, got ? 3 : 0);
+        }
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("parse");
@@ -164,12 +242,14 @@ int main(void)
         tcase_add_test(tc, test_etag_listed_weak_for_if_none_match);
         tcase_add_test(tc, test_bearer);
         tcase_add_test(tc, test_limit);
+        tcase_add_test(tc, test_count_digits_only);
         suite_add_tcase(s, tc);
         tc = tcase_create("cursor");
         tcase_add_test(tc, test_cursor_accepts_what_the_server_makes);
         tcase_add_test(tc, test_cursor_integer_overflow_refused);
         tcase_add_test(tc, test_cursor_number_forms_refused);
         tcase_add_test(tc, test_key_within);
+        tcase_add_test(tc, test_cursor_key_ranges);
         suite_add_tcase(s, tc);
         return run_suites(srunner_create(s));
 }

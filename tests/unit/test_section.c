@@ -298,6 +298,17 @@ static const struct {
         { CONS, "occurred_at", "\"2026-05-01T19:30:00.123456Z\"", NULL },
         { CONS, "occurred_at", "\"2026-05-01\"", "/occurred_at" },
         { CONS, "occurred_at", "\"2026-05-01 19:30:00Z\"", "/occurred_at" },
+        /* body timestamps: 1900-01-01 to a day after now (the start of TODAY here), seconds 00..59,
+         * offsets within ±14:00 (gd_body_timestamp_check) */
+        { CONS, "occurred_at", "\"1900-01-01T00:00:00Z\"", NULL },
+        { CONS, "occurred_at", "\"1899-12-31T23:59:59Z\"", "/occurred_at" },
+        { CONS, "occurred_at", "\"0001-01-01T00:00:00Z\"", "/occurred_at" },
+        { CONS, "occurred_at", "\"2026-06-16T00:00:00Z\"", NULL },
+        { CONS, "occurred_at", "\"2026-06-16T00:00:01Z\"", "/occurred_at" },
+        { CONS, "occurred_at", "\"9999-12-31T23:59:60Z\"", "/occurred_at" },
+        { CONS, "occurred_at", "\"2016-12-31T23:59:60Z\"", "/occurred_at" },
+        { CONS, "occurred_at", "\"2026-05-01T19:30:00+14:00\"", NULL },
+        { CONS, "occurred_at", "\"2026-05-01T19:30:00+16:00\"", "/occurred_at" },
         { CONS, "occurred_at", "\"2026-05-01T24:00:00Z\"", "/occurred_at" },
         { CONS, "occurred_at", "1746127800", "/occurred_at" },
         { CONS, "category", NULL, "/category" },
@@ -439,6 +450,8 @@ static const struct {
         { COMPL, "received_at", "null", NULL },
         { COMPL, "received_at", "\"yesterday\"", "/received_at" },
         { COMPL, "received_at", "\"2026-05-01\"", "/received_at" },
+        { COMPL, "received_at", "\"2026-05-01T10:00:00-14:01\"", "/received_at" },
+        { COMPL, "received_at", "\"2100-01-01T00:00:00Z\"", "/received_at" },
         { COMPL, "stay_id", "\"" UUID "\"", NULL },
         { COMPL, "stay_id", "\"not-a-uuid\"", "/stay_id" },
         { COMPL, "category", NULL, "/category" },
@@ -787,6 +800,39 @@ START_TEST(test_appends_to_reterr)
         ck_assert_str_eq(err.fields[0].pointer, "/earlier");
         ck_assert_str_eq(err.detail, "The stay has 1 invalid field(s).");
         json_decref(doc);
+}
+END_TEST
+
+/* Each way a body timestamp is refused says which rule it broke; `now` is read to the second. */
+START_TEST(test_timestamp_messages)
+{
+        static const struct {
+                const char *value;
+                const char *message;
+        } cases[] = {
+                {"2026-06-15 12:00:00Z", "must be an RFC 3339 date-time such as \"2026-05-01T19:30:00Z\""},
+                {"2026-06-15T12:00:00+16:00", "must have a UTC offset within -14:00 and +14:00"},
+                {"2016-12-31T23:59:60Z", "must have seconds from 00 to 59"},
+                {"1899-12-31T23:59:59Z", "must not be before 1900-01-01T00:00:00Z"},
+                {"2026-06-16T12:00:01Z", "must not be more than one day in the future"},
+                {"2026-06-16T12:00:00Z", NULL},
+        };
+        const time_t now = 1781524800; /* 2026-06-15T12:00:00Z */
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char body[200];
+                snprintf(body, sizeof(body), "{\"occurred_at\": \"%s\", \"category\": \"bar\", \"amount\": 1,"
+                         " \"currency\": \"EUR\"}", cases[i].value);
+                json_t *doc = parse(body);
+                struct gd_error err = {0};
+                enum gd_err rc = gd_section_validate_at(CONS, doc, NULL, now, &err);
+                if (!cases[i].message) {
+                        ck_assert_msg(rc == GD_OK, "%s refused", cases[i].value);
+                } else {
+                        ck_assert_int_eq(rc, GD_ERR_INVALID);
+                        ck_assert_str_eq(message_at(&err, "/occurred_at"), cases[i].message);
+                }
+                json_decref(doc);
+        }
 }
 END_TEST
 
@@ -1192,6 +1238,7 @@ static Suite *section_suite(void)
         tcase_add_loop_test(tc, test_root_not_object, 0, N(not_objects));
         tcase_add_loop_test(tc, test_detail, 0, N(detail_cases));
         tcase_add_test(tc, test_appends_to_reterr);
+        tcase_add_test(tc, test_timestamp_messages);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("cross");

@@ -234,6 +234,114 @@ START_TEST(test_control_chars)
 }
 END_TEST
 
+/* ---- UTF-8 validity (query values arrive as raw bytes) ---- */
+
+static const struct str_case utf8_valid_cases[] = {
+        { "", true },
+        { "plain", true },
+        { "Jos\xc3\xa9", true },
+        { "\xe6\x97\xa5\xe6\x9c\xac", true },
+        { "\xf0\x9f\x98\x80", true },              /* U+1F600 */
+        { "\xf4\x8f\xbf\xbf", true },              /* U+10FFFF, the last code point */
+        { "\xef\xbb\xbf", true },                   /* U+FEFF */
+        { "\xff", false },
+        { "a\x80", false },                          /* a stray continuation byte */
+        { "\xc3\x28", false },                       /* truncated: the next byte is no continuation */
+        { "\xc3", false },                           /* truncated at the end */
+        { "\xe6\x97", false },
+        { "\xc0\xaf", false },                       /* overlong '/' */
+        { "\xc1\xbf", false },
+        { "\xe0\x80\xaf", false },                   /* overlong, three bytes */
+        { "\xf0\x80\x80\xaf", false },               /* overlong, four bytes */
+        { "\xed\xa0\x80", false },                   /* U+D800, a surrogate */
+        { "\xed\xbf\xbf", false },                   /* U+DFFF */
+        { "\xf4\x90\x80\x80", false },               /* U+110000 */
+        { "\xf5\x80\x80\x80", false },
+        { "\xfe", false },
+};
+
+START_TEST(test_utf8_valid)
+{
+        ck_assert_msg(gd_utf8_valid(utf8_valid_cases[_i].s) == utf8_valid_cases[_i].ok,
+                      "case %d: gd_utf8_valid should be %s", _i, utf8_valid_cases[_i].ok ? "true" : "false");
+}
+END_TEST
+
+/* ---- search texts that fold to nothing (q) ---- */
+
+static const struct str_case folds_cases[] = {
+        { "", true },
+        { " ", true },
+        { " \t\n", true },
+        { "\xcc\x81", true },                       /* U+0301 combining acute, alone */
+        { " \xcc\x81\xcc\x88 ", true },
+        { "\xc2\xa0\xe2\x80\x8b", true },          /* no-break space, zero-width space */
+        { "\xe3\x80\x80", true },                   /* ideographic space */
+        { "\xe2\x83\x9d", true },                   /* U+20DD combining enclosing circle */
+        { "a", false },
+        { " e\xcc\x81 ", false },                    /* e + combining acute: "e" */
+        { "\xcc\x81" "a", false },
+        { "-", false },
+        { "+41", false },
+        { "\xe6\x97\xa5", false },
+        { "\xff", false },                           /* not UTF-8: not this function's to refuse */
+};
+
+START_TEST(test_folds_to_nothing)
+{
+        ck_assert_msg(gd_folds_to_nothing(folds_cases[_i].s) == folds_cases[_i].ok,
+                      "case %d: gd_folds_to_nothing should be %s", _i, folds_cases[_i].ok ? "true" : "false");
+}
+END_TEST
+
+/* ---- the timestamps a body may carry ---- */
+
+/* 2026-06-15T12:00:00Z */
+#define NOW ((time_t) 1781524800)
+
+static const struct {
+        const char *s;
+        enum gd_body_timestamp want;
+} body_ts_cases[] = {
+        { "2026-06-15T12:00:00Z", GD_BODY_TIMESTAMP_OK },
+        { "1900-01-01T00:00:00Z", GD_BODY_TIMESTAMP_OK },             /* the first instant */
+        { "1899-12-31T23:59:59Z", GD_BODY_TIMESTAMP_TOO_EARLY },      /* one second before */
+        { "1899-12-31T23:59:59.999999Z", GD_BODY_TIMESTAMP_TOO_EARLY },
+        { "1900-01-01T00:30:00+01:00", GD_BODY_TIMESTAMP_TOO_EARLY }, /* 1899-12-31T23:30:00Z */
+        { "1900-01-01T14:00:00+14:00", GD_BODY_TIMESTAMP_OK },        /* 1900-01-01T00:00:00Z */
+        { "0001-01-01T00:00:00Z", GD_BODY_TIMESTAMP_TOO_EARLY },
+        { "2026-06-16T12:00:00Z", GD_BODY_TIMESTAMP_OK },             /* now + 1 day */
+        { "2026-06-16T12:00:00.000Z", GD_BODY_TIMESTAMP_OK },
+        { "2026-06-16T12:00:00.000001Z", GD_BODY_TIMESTAMP_TOO_LATE },
+        { "2026-06-16T12:00:01Z", GD_BODY_TIMESTAMP_TOO_LATE },       /* now + 1 day + 1 s */
+        { "2026-06-16T14:00:00+02:00", GD_BODY_TIMESTAMP_OK },        /* now + 1 day, another zone */
+        { "2026-06-16T14:00:01+02:00", GD_BODY_TIMESTAMP_TOO_LATE },
+        { "2026-06-17T01:59:59+14:00", GD_BODY_TIMESTAMP_OK },        /* 2026-06-16T11:59:59Z */
+        { "9999-12-31T23:59:59Z", GD_BODY_TIMESTAMP_TOO_LATE },
+        { "2016-12-31T23:59:60Z", GD_BODY_TIMESTAMP_LEAP_SECOND },    /* a real leap second, still refused */
+        { "9999-12-31T23:59:60Z", GD_BODY_TIMESTAMP_LEAP_SECOND },    /* was stored as 10000-01-01 */
+        { "2026-01-01T10:00:00+14:00", GD_BODY_TIMESTAMP_OK },
+        { "2026-01-01T10:00:00-14:00", GD_BODY_TIMESTAMP_OK },
+        { "2026-01-01T10:00:00+14:01", GD_BODY_TIMESTAMP_OFFSET },
+        { "2026-01-01T10:00:00-14:01", GD_BODY_TIMESTAMP_OFFSET },
+        { "2026-01-01T10:00:00+16:00", GD_BODY_TIMESTAMP_OFFSET },
+        { "2026-01-01T10:00:00+23:59", GD_BODY_TIMESTAMP_OFFSET },
+        { "2026-01-01T10:00:00+24:00", GD_BODY_TIMESTAMP_MALFORMED },
+        { "2026-01-01T10:00:00", GD_BODY_TIMESTAMP_MALFORMED },
+        { "2026-01-01", GD_BODY_TIMESTAMP_MALFORMED },
+        { "2026-02-30T10:00:00Z", GD_BODY_TIMESTAMP_MALFORMED },
+        { "2026-01-01T10:00:61Z", GD_BODY_TIMESTAMP_MALFORMED },
+        { "", GD_BODY_TIMESTAMP_MALFORMED },
+};
+
+START_TEST(test_body_timestamp)
+{
+        enum gd_body_timestamp got = gd_body_timestamp_check(body_ts_cases[_i].s, NOW);
+        ck_assert_msg(got == body_ts_cases[_i].want, "\"%s\": expected verdict %d, got %d",
+                      body_ts_cases[_i].s, (int) body_ts_cases[_i].want, (int) got);
+}
+END_TEST
+
 /* ---- UUID ---- */
 
 static const struct str_case uuid_cases[] = {
@@ -285,6 +393,14 @@ static const struct str_case rfc3339_cases[] = {
         { "2026-11-27T09:10:17.1234567890Z", false }, /* 10 fraction digits */
         { "2026-11-27T09:10:17+0200", false },
         { "2026-11-27T09:10:17+02", false },
+        { "2026-11-27T09:10:17+14:00", true },       /* the farthest offset in use (Kiribati) */
+        { "2026-11-27T09:10:17-14:00", true },
+        { "2026-11-27T09:10:17+14:01", false },      /* beyond ±14:00 */
+        { "2026-11-27T09:10:17-14:01", false },
+        { "2026-11-27T09:10:17+15:59", false },
+        { "2026-11-27T09:10:17+16:00", false },      /* PostgreSQL refused it: a bare 422 */
+        { "2026-11-27T09:10:17+23:59", false },
+        { "2016-12-31T23:59:60Z", true },            /* a leap second is RFC 3339 */
         { "2026-11-27T09:10:17Zjunk", false },
         { "2026-11-27T09:10:17Z ", false },
         { "1732698617", false },
@@ -332,6 +448,15 @@ static Suite *validate_suite(void)
 
         tc = tcase_create("rfc3339");
         tcase_add_loop_test(tc, test_rfc3339, 0, N(rfc3339_cases));
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("utf8_valid");
+        tcase_add_loop_test(tc, test_utf8_valid, 0, N(utf8_valid_cases));
+        tcase_add_loop_test(tc, test_folds_to_nothing, 0, N(folds_cases));
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("body_timestamp");
+        tcase_add_loop_test(tc, test_body_timestamp, 0, N(body_ts_cases));
         suite_add_tcase(s, tc);
 
         tc = tcase_create("uuid");
