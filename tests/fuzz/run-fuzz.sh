@@ -10,5 +10,6 @@ dict=()
 [ $# -ge 5 ] && dict=(-dict="$5")
 mkdir -p "$work/corpus" "$work/crashes"
 # -timeout: one input taking 10 s is a hang; -max_len: request bodies larger than this add little.
-exec "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+# -error_exitcode: libFuzzer's own code for a crash is 77, which meson reads as a skipped test
+exec "$target" -max_total_time="$seconds" -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
         -print_final_stats=1 -artifact_prefix="$work/crashes/" "${dict[@]}" "$work/corpus" "$seeds"
