@@ -14,6 +14,8 @@ struct gd_head_framing {
         unsigned content_length;
         unsigned transfer_encoding;
         unsigned host;
+        bool expects_continue; /* Expect: 100-continue */
+        bool empty_body;       /* Content-Length of zero */
 };
 
 /* One header field as the parser found it: name up to the colon, value after the leading white space.
@@ -24,8 +26,9 @@ struct gd_head_framing {
 enum gd_err gd_head_check_field(struct gd_head_framing *f, const char *name, size_t name_len, const char *value,
                                 size_t value_len, struct gd_error *reterr);
 
-/* After the last field: doubled or conflicting framing fields, a Transfer-Encoding of HTTP/1.0 and an
- * HTTP/1.1 request without exactly one Host are 400. */
+/* After the last field: doubled or conflicting framing fields, a Transfer-Encoding of HTTP/1.0, an
+ * HTTP/1.1 request without exactly one Host, and Expect: 100-continue on a request without a body are
+ * 400. */
 enum gd_err gd_head_check_framing(const struct gd_head_framing *f, struct gd_error *reterr);
 
 /* Checks the raw bytes a connection sent first: the request line and each header field, up to the

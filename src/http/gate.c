@@ -40,8 +40,9 @@
 #include "guestd/head.h"
 #include "guestd/problem.h"
 
-/* Must match the library's CONNECTION_MEMORY_LIMIT (server.c): a first head that does not fit there
- * is answered 431 here. */
+/* The library's CONNECTION_MEMORY_LIMIT (server.c): a first head over it is answered 431 here. The
+ * library's pool can run out earlier on a head of many short lines; it then answers 431 itself,
+ * once (an HTML body). */
 #define GATE_HEAD_MAX (16 * 1024)
 /* After an error answer the socket is drained this long, so that unread bytes do not turn the
  * close into a reset that could destroy the answer before the client reads it. */

@@ -79,6 +79,9 @@ static enum gd_err check_transfer_encoding(const char *v, size_t n, struct gd_er
 {
         /* libmicrohttpd decodes a body only when the whole value is "chunked": anything else would be
          * read as a body without an end, and the connection would hang until its timeout */
+        /* trailing white space is not part of the value (RFC 9110 §5.5), and libmicrohttpd drops it */
+        while (n > 0 && is_ows(v[n - 1]))
+                n--;
         if (names_equal(v, n, "chunked"))
                 return GD_OK;
         if (is_token_list(v, n))
@@ -101,8 +104,14 @@ enum gd_err gd_head_check_field(struct gd_head_framing *f, const char *name, siz
         }
         if (names_equal(name, name_len, "Content-Length")) {
                 f->content_length++;
+                size_t zeros = 0;
+                while (zeros < value_len && value[zeros] == '0')
+                        zeros++;
+                f->empty_body = value_len > 0 && zeros == value_len;
                 return check_content_length(value, value_len, reterr);
         }
+        if (names_equal(name, name_len, "Expect"))
+                f->expects_continue = names_equal(value, value_len, "100-continue");
         if (names_equal(name, name_len, "Transfer-Encoding")) {
                 f->transfer_encoding++;
                 return check_transfer_encoding(value, value_len, reterr);
@@ -126,6 +135,11 @@ enum gd_err gd_head_check_framing(const struct gd_head_framing *f, struct gd_err
                 return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "An HTTP/1.0 request cannot use Transfer-Encoding.");
         if (f->http_1_1 && f->host != 1)
                 return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "An HTTP/1.1 request needs exactly one Host header.");
+        /* libmicrohttpd 0.9.75 sends 100 Continue even then, and calls the handler again before the
+         * request's end if more bytes follow: the answer could not be queued, and the write would have
+         * run unanswered */
+        if (f->http_1_1 && f->expects_continue && !f->transfer_encoding && (!f->content_length || f->empty_body))
+                return gd_error_set(reterr, GD_ERR_BAD_REQUEST, "Expect: 100-continue needs a request body.");
         return GD_OK;
 }
 

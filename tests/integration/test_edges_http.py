@@ -285,3 +285,13 @@ def test_partial_head_answered_408(quick_header_server):
 def test_header_timeout_option_validated(guestd_bin, db_url):
     out = h.run_cli(guestd_bin, "serve", "--header-timeout", "0", "--database-url", db_url)
     assert out.returncode == 2 and b"GUESTD_HEADER_TIMEOUT" in out.stderr, out
+
+
+@pytest.mark.parametrize("framing", [b"", b"Content-Length: 0\r\n"])
+def test_expect_continue_without_a_body_400(server, keys, db, framing):
+    """libmicrohttpd 0.9.75 would send 100 Continue and call the handler again before the request's end,
+    leaving the answer unsendable."""
+    with db.unchanged():
+        buf, _ = exchange(server.port, post_head(keys, b"Expect: 100-continue\r\n" + framing + b"\r\n{}"))
+        p = one_problem(buf, 400)
+    assert "Expect" in p["detail"], p
