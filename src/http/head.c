@@ -111,7 +111,7 @@ enum gd_err gd_head_check_field(struct gd_head_framing *f, const char *name, siz
                 return check_content_length(value, value_len, reterr);
         }
         if (names_equal(name, name_len, "Expect"))
-                f->expects_continue = names_equal(value, value_len, "100-continue");
+                f->expects_continue |= names_equal(value, value_len, "100-continue"); /* any of several */
         if (names_equal(name, name_len, "Transfer-Encoding")) {
                 f->transfer_encoding++;
                 return check_transfer_encoding(value, value_len, reterr);
